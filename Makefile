@@ -1,0 +1,35 @@
+# The README's two commands are `make run` and `make test`; everything installs itself.
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run test lint format train clean
+
+install:
+	@scripts/bootstrap
+
+run: install
+	$(BIN)/crm run
+
+train: install
+	$(BIN)/crm train
+
+test: install
+	$(BIN)/crm train
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+	$(BIN)/rasa data validate --fail-on-warnings
+	$(BIN)/rasa test core --model "$$($(BIN)/crm model)" --stories tests/test_stories.yml \
+		--fail-on-prediction-errors --out var/results/core
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf var/results .pytest_cache .ruff_cache

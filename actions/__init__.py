@@ -1,0 +1,1 @@
+"""Custom Rasa actions: the business work behind the bot's answers, reading and writing the CRM."""

@@ -1,0 +1,43 @@
+"""Answers about unrecognised or duplicated payments from the customer's recent card payments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions.formatting import day, money
+from actions.store import identified_customer, repository
+
+
+class ActionRecentTransactions(Action):
+    """Lists the last card payments so the customer can point at the one that looks wrong."""
+
+    def name(self) -> str:
+        return "action_recent_transactions"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        customer_id = identified_customer(tracker)
+        if customer_id is None:
+            dispatcher.utter_message(response="utter_need_sign_in")
+            return []
+        payments = repository().recent_card_payments(customer_id, limit=5)
+        if not payments:
+            dispatcher.utter_message(text="I can't see any card payments on your account yet.")
+            return []
+        lines = [
+            f"- {day(p['created_at'])}: {p['counterparty']} "
+            f"{money(p['amount_cents'], p['currency'])} (card {p['card_last_four']}, {p['status']})"
+            for p in payments
+        ]
+        dispatcher.utter_message(text="Here are your latest card payments:\n" + "\n".join(lines))
+        dispatcher.utter_message(
+            text="Pending payments often drop off within 3 working days. If one isn't yours, "
+            "tell me your card is compromised and I'll block it, or ask for a person to "
+            "dispute it."
+        )
+        return []

@@ -1,0 +1,1 @@
+"""Northwind CRM conversation assistant: CRM store, console, jobs, CLI and process runner."""

@@ -1,0 +1,1 @@
+"""Rasa input channels with the input checks customers' clients need."""

@@ -1,0 +1,1 @@
+"""The staff console: JSON API, agent and supervisor pages, health."""

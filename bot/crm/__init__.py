@@ -1,0 +1,1 @@
+"""The CRM store: customers, cards, transactions, conversations, messages, tickets, staff."""

@@ -1,0 +1,63 @@
+"""Turns Rasa's event stream into CRM message records."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.crm.repository import MessageRecord
+
+SENDER_BY_EVENT = {"user": "customer", "bot": "bot"}
+ENTITY_FIELDS = ("entity", "value", "start", "end", "extractor", "role", "group")
+
+
+def event_key(event: dict[str, Any]) -> str:
+    """A stable id for a delivered event: redelivery of the same event yields the same key."""
+    identity = [
+        event.get("sender_id"),
+        event.get("event"),
+        repr(event.get("timestamp")),
+        event.get("message_id"),
+        event.get("text"),
+    ]
+    return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
+
+
+def message_from_event(
+    event: dict[str, Any], resolve_customer: Callable[[object], int | None]
+) -> MessageRecord | None:
+    """The message a Rasa event carries, or None for events that are not messages."""
+    sender = SENDER_BY_EVENT.get(event.get("event"))
+    sender_id = event.get("sender_id")
+    timestamp = event.get("timestamp")
+    if sender is None or not isinstance(sender_id, str) or not isinstance(timestamp, int | float):
+        return None
+    metadata = event.get("metadata") or {}
+    common = {
+        "conversation_id": sender_id,
+        "event_key": event_key(event),
+        "seq": float(timestamp),
+        "sender": sender,
+        "text": event.get("text"),
+        "created_at": datetime.fromtimestamp(timestamp, tz=timezone.utc),
+    }
+    if sender == "bot":
+        data = {key: value for key, value in (event.get("data") or {}).items() if value}
+        return MessageRecord(**common, data=data or None)
+    parse_data = event.get("parse_data") or {}
+    intent = parse_data.get("intent") or {}
+    return MessageRecord(
+        **common,
+        channel=event.get("input_channel"),
+        intent=intent.get("name"),
+        confidence=intent.get("confidence"),
+        entities=[
+            {field: entity[field] for field in ENTITY_FIELDS if field in entity}
+            for entity in parse_data.get("entities") or []
+        ],
+        rasa_message_id=event.get("message_id"),
+        customer_id=resolve_customer(metadata.get("customer_token")),
+    )

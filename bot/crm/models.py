@@ -1,0 +1,163 @@
+"""SQLAlchemy models of the CRM store; the schema itself is owned by the Alembic migrations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(200), nullable=False)
+    email = Column(String(320))
+    phone = Column(String(40))
+    city = Column(String(100))
+    segment = Column(String(60))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    erased_at = Column(DateTime(timezone=True))
+
+    accounts = relationship("Account", back_populates="customer", order_by="Account.id")
+    cards = relationship("Card", back_populates="customer", order_by="Card.id")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    iban = Column(String(34), nullable=False, unique=True)
+    currency = Column(String(3), nullable=False, default="GBP")
+    balance_cents = Column(BigInteger, nullable=False, default=0)
+    status = Column(String(20), nullable=False, default="open")
+    opened_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    customer = relationship("Customer", back_populates="accounts")
+
+
+class Card(Base):
+    """A payment card; `status` follows ordered -> shipped -> delivered -> active -> blocked."""
+
+    __tablename__ = "cards"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False)
+    last_four = Column(String(4), nullable=False)
+    brand = Column(String(20), nullable=False)
+    kind = Column(String(20), nullable=False, default="physical")
+    status = Column(String(20), nullable=False)
+    ordered_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    shipped_at = Column(DateTime(timezone=True))
+    expected_delivery = Column(DateTime(timezone=True))
+    blocked_at = Column(DateTime(timezone=True))
+    blocked_reason = Column(String(200))
+    expires = Column(String(5), nullable=False)
+
+    customer = relationship("Customer", back_populates="cards")
+
+
+class Transaction(Base):
+    __tablename__ = "transactions"
+
+    id = Column(Integer, primary_key=True)
+    account_id = Column(Integer, ForeignKey("accounts.id"), nullable=False, index=True)
+    card_id = Column(Integer, ForeignKey("cards.id"))
+    kind = Column(String(30), nullable=False)
+    status = Column(String(20), nullable=False)
+    amount_cents = Column(BigInteger, nullable=False)
+    currency = Column(String(3), nullable=False)
+    counterparty = Column(String(200), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+
+class Conversation(Base):
+    """One Rasa conversation; its id is Rasa's sender id."""
+
+    __tablename__ = "conversations"
+
+    id = Column(String(255), primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), index=True)
+    channel = Column(String(50))
+    status = Column(String(20), nullable=False, default="bot")
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_message_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+
+    messages = relationship("Message", back_populates="conversation", order_by="Message.seq")
+
+
+class Message(Base):
+    """One customer, bot or agent message; `event_key` makes delivery idempotent."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation_seq", "conversation_id", "seq"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), ForeignKey("conversations.id"), nullable=False)
+    event_key = Column(String(64), nullable=False, unique=True)
+    seq = Column(Float, nullable=False)
+    sender = Column(String(10), nullable=False)
+    text = Column(Text)
+    data = Column(JSON)
+    intent = Column(String(100))
+    confidence = Column(Float)
+    entities = Column(JSON)
+    sentiment = Column(Float)
+    channel = Column(String(50))
+    rasa_message_id = Column(String(100))
+    created_at = Column(DateTime(timezone=True), nullable=False)
+
+    conversation = relationship("Conversation", back_populates="messages")
+
+
+class Ticket(Base):
+    """A case for a person: handoffs and reports the bot could not finish itself."""
+
+    __tablename__ = "tickets"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(255), ForeignKey("conversations.id"), index=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), index=True)
+    kind = Column(String(30), nullable=False)
+    status = Column(String(20), nullable=False, default="open", index=True)
+    priority = Column(Integer, nullable=False, default=3)
+    subject = Column(String(200), nullable=False)
+    text = Column(Text, nullable=False)
+    resolution = Column(Text)
+    packet = Column(JSON)
+    assigned_to = Column(Integer, ForeignKey("staff_users.id"))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    claimed_at = Column(DateTime(timezone=True))
+    resolved_at = Column(DateTime(timezone=True))
+
+
+class StaffUser(Base):
+    __tablename__ = "staff_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(80), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(20), nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

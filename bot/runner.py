@@ -1,0 +1,137 @@
+"""`crm run`: prepares everything, starts Rasa, the action server and the console, stops them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bot.endpoints import write_endpoints
+from bot.settings import PROJECT_ROOT, Settings
+from bot.setup import ADMIN_USERNAME, prepare_store
+from bot.training import ensure_model
+
+STARTUP_TIMEOUT_S = 600
+STOP_GRACE_S = 15
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def service_commands(settings: Settings, model: Path, endpoints: Path) -> dict[str, list[str]]:
+    return {
+        "actions": [
+            _bin("rasa"),
+            "run",
+            "actions",
+            "--actions",
+            "actions",
+            "--port",
+            str(settings.action_port),
+        ],
+        "rasa": [
+            _bin("rasa"),
+            "run",
+            "--model",
+            str(model),
+            "--endpoints",
+            str(endpoints),
+            "--credentials",
+            str(PROJECT_ROOT / "credentials.yml"),
+            "--interface",
+            settings.bind,
+            "--port",
+            str(settings.rasa_port),
+            "--cors",
+            "*",
+        ],
+        "console": [sys.executable, "-m", "bot.console"],
+    }
+
+
+def start_services(
+    settings: Settings, model: Path, endpoints: Path, env: dict[str, str] | None = None
+) -> dict[str, subprocess.Popen]:
+    """Start the three processes, each in its own process group so they can be stopped whole."""
+    env = {**os.environ, **(env or {}), "SANIC_HOST": settings.bind}
+    return {
+        name: subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
+        for name, command in service_commands(settings, model, endpoints).items()
+    }
+
+
+def stop_services(processes: dict[str, subprocess.Popen]) -> None:
+    for process in processes.values():
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_healthy(
+    settings: Settings, processes: dict[str, subprocess.Popen], timeout: float
+) -> None:
+    """Poll /healthz until every component is up; fail early if a process dies."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for name, process in processes.items():
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
+        try:
+            with urllib.request.urlopen(f"{settings.console_url}/healthz", timeout=5) as reply:
+                if reply.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"the services were not healthy within {timeout:.0f} s")
+
+
+def run(settings: Settings, import_csv: Path | None = None) -> int:
+    started = time.monotonic()
+    _, new_password = prepare_store(settings)
+    endpoints = write_endpoints(settings, settings.var_dir / "endpoints.yml")
+    model = ensure_model(import_csv=import_csv)
+    processes = start_services(settings, model, endpoints)
+
+    def stop(signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        wait_healthy(settings, processes, STARTUP_TIMEOUT_S)
+        print(f"\nNorthwind CRM assistant is up ({time.monotonic() - started:.0f} s):")
+        print(f"  console and demo site  {settings.console_url}/")
+        print(f"  health                 {settings.console_url}/healthz")
+        print(f"  REST channel           {settings.rasa_url}/webhooks/rest/webhook")
+        print(f"  action server          {settings.action_url}/health")
+        if new_password:
+            print(f"  staff login            {ADMIN_USERNAME} / {new_password}  (shown only once)")
+        else:
+            print(f"  staff login            {ADMIN_USERNAME} (password set at first start)")
+        print("Press Ctrl-C to stop.", flush=True)
+        while True:
+            for name, process in processes.items():
+                if process.poll() is not None:
+                    print(f"{name} exited with code {process.returncode}; stopping.", flush=True)
+                    return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    except RuntimeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    finally:
+        stop_services(processes)
