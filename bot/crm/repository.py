@@ -158,6 +158,8 @@ class CRMRepository:
             conversation = session.get(Conversation, record.conversation_id)
             if as_utc(conversation.last_message_at) < record.created_at:
                 conversation.last_message_at = record.created_at
+            if as_utc(conversation.started_at) > record.created_at:
+                conversation.started_at = record.created_at
             if conversation.customer_id is None and record.customer_id is not None:
                 conversation.customer_id = record.customer_id
             if conversation.channel is None and record.channel:

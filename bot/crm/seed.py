@@ -31,6 +31,7 @@ MERCHANTS = (
     "Zara",
     "Currys",
 )
+CARD_KINDS = ("physical", "physical", "virtual")
 # Past cases the demo agents resolved: (subject, what the customer wrote, resolution).
 RESOLVED_CASES = (
     (
@@ -177,7 +178,7 @@ def _seed_customer(
             account_id=account.id,
             last_four=f"{rng.randint(0, 9999):04d}",
             brand=rng.choice(["visa", "mastercard"]),
-            kind=rng.choice(["physical", "physical", "virtual"]),
+            kind="physical" if status in ("ordered", "shipped") else rng.choice(CARD_KINDS),
             status=status,
             ordered_at=ordered,
             shipped_at=shipped,

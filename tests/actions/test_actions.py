@@ -1,0 +1,168 @@
+"""Custom actions over a seeded CRM store: whole event lists and dispatched responses."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import store
+from actions.cards import ActionBlockCard, ActionCardStatus, ValidateLostCardForm
+from actions.handoff import ActionHandoff
+from actions.transactions import ActionRecentTransactions
+from bot.crm.database import create_crm_engine, migrate
+from bot.crm.identity import issue_customer_token
+from bot.crm.repository import CRMRepository
+from bot.crm.seed import seed_demo
+
+SECRET = "actions-test-secret"
+
+
+@pytest.fixture
+def crm(tmp_path, monkeypatch) -> CRMRepository:
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    monkeypatch.setenv("CRM_DATABASE_URL", url)
+    monkeypatch.setenv("CRM_SECRET_KEY", SECRET)
+    monkeypatch.setenv("CRM_VAR_DIR", str(tmp_path))
+    store.settings.cache_clear()
+    store.repository.cache_clear()
+    migrate(url)
+    repository = CRMRepository(create_crm_engine(url))
+    today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
+    seed_demo(repository.engine, customers=5, today=today)
+    yield repository
+    store.settings.cache_clear()
+    store.repository.cache_clear()
+
+
+def tracker(customer_id: int | None = None, slots: dict | None = None, texts=("hi",)) -> Tracker:
+    metadata = {"customer_token": issue_customer_token(SECRET, customer_id)} if customer_id else {}
+    events = [
+        {
+            "event": "user",
+            "text": text,
+            "timestamp": 1.0 + i,
+            "metadata": metadata,
+            "parse_data": {"intent": {"name": "x", "confidence": 1.0}, "entities": []},
+        }
+        for i, text in enumerate(texts)
+    ]
+    return Tracker(
+        sender_id="conv-actions",
+        slots=slots or {},
+        latest_message=events[-1]["parse_data"] | {"text": texts[-1]},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+
+
+async def run(action, tracker_: Tracker) -> tuple[list, CollectingDispatcher]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker_, {})
+    return events, dispatcher
+
+
+async def test_card_status_reports_the_card_in_the_post(crm: CRMRepository) -> None:
+    events, dispatcher = await run(ActionCardStatus(), tracker(customer_id=1))
+    shipped = next(c for c in crm.customer_cards(1) if c.status == "shipped")
+    assert events == []
+    first = dispatcher.messages[0]["text"]
+    assert f"ending in {shipped.last_four} was posted on" in first
+    assert "should arrive by" in first
+
+
+async def test_anonymous_customers_are_asked_to_sign_in(crm: CRMRepository) -> None:
+    for action in (ActionCardStatus(), ActionRecentTransactions()):
+        events, dispatcher = await run(action, tracker())
+        assert events == []
+        assert [m["response"] for m in dispatcher.messages] == ["utter_need_sign_in"]
+
+
+async def test_a_forged_token_is_treated_as_anonymous(crm: CRMRepository) -> None:
+    forged = tracker()
+    forged.events[-1]["metadata"] = {"customer_token": issue_customer_token("other-key", 1)}
+    _, dispatcher = await run(ActionCardStatus(), forged)
+    assert [m["response"] for m in dispatcher.messages] == ["utter_need_sign_in"]
+
+
+async def test_recent_transactions_lists_the_latest_card_payments(crm: CRMRepository) -> None:
+    _, dispatcher = await run(ActionRecentTransactions(), tracker(customer_id=1))
+    listing = dispatcher.messages[0]["text"]
+    latest = crm.recent_card_payments(1, limit=5)
+    assert listing.startswith("Here are your latest card payments:")
+    assert listing.count("\n- ") == len(latest)
+    assert latest[0]["counterparty"] in listing.splitlines()[1]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("1234", "1234"), ("it ends in 9876 I think", "9876"), ("12345", None), ("yes", None)],
+)
+async def test_anonymous_card_digits_need_exactly_four_digits(
+    crm: CRMRepository, value: str, expected: str | None
+) -> None:
+    dispatcher = CollectingDispatcher()
+    result = await ValidateLostCardForm().validate_card_last_four(value, dispatcher, tracker(), {})
+    assert result == {"card_last_four": expected}
+    assert [m["response"] for m in dispatcher.messages] == (
+        [] if expected else ["utter_invalid_card_digits"]
+    )
+
+
+async def test_a_known_customer_must_name_one_of_their_cards(crm: CRMRepository) -> None:
+    own = next(c for c in crm.customer_cards(1) if c.status != "blocked").last_four
+    foreign = next(
+        f"{n:04d}"
+        for n in range(10000)
+        if f"{n:04d}" not in {c.last_four for c in crm.customer_cards(1)}
+    )
+    validate = ValidateLostCardForm().validate_card_last_four
+    dispatcher = CollectingDispatcher()
+    assert await validate(own, dispatcher, tracker(1), {}) == {"card_last_four": own}
+    assert await validate(foreign, dispatcher, tracker(1), {}) == {"card_last_four": None}
+    assert [m["response"] for m in dispatcher.messages] == ["utter_card_not_found"]
+
+
+async def test_blocking_a_known_customers_card(crm: CRMRepository) -> None:
+    card = next(c for c in crm.customer_cards(1) if c.status != "blocked")
+    slots = {"card_last_four": card.last_four, "confirm_block": True}
+    events, dispatcher = await run(ActionBlockCard(), tracker(1, slots, ("I lost my card",)))
+    assert events == [SlotSet("card_last_four", None), SlotSet("confirm_block", None)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_card_blocked"]
+    assert next(c for c in crm.customer_cards(1) if c.id == card.id).status == "blocked"
+    [ticket] = crm.tickets_for_conversation("conv-actions")
+    assert (ticket["kind"], ticket["status"], ticket["customer_id"]) == ("lost_card", "resolved", 1)
+
+
+async def test_declining_the_block_changes_nothing(crm: CRMRepository) -> None:
+    before = crm.customer_cards(1)
+    slots = {"card_last_four": before[0].last_four, "confirm_block": False}
+    events, dispatcher = await run(ActionBlockCard(), tracker(1, slots))
+    assert events == [SlotSet("card_last_four", None), SlotSet("confirm_block", None)]
+    assert [m["response"] for m in dispatcher.messages] == ["utter_block_cancelled"]
+    assert crm.customer_cards(1) == before
+    assert crm.tickets_for_conversation("conv-actions") == []
+
+
+async def test_an_anonymous_lost_card_report_opens_a_ticket(crm: CRMRepository) -> None:
+    slots = {"card_last_four": "4321", "confirm_block": True}
+    _, dispatcher = await run(ActionBlockCard(), tracker(None, slots, ("lost my card", "4321")))
+    assert [m["response"] for m in dispatcher.messages] == ["utter_lost_card_reported"]
+    [ticket] = crm.tickets_for_conversation("conv-actions")
+    assert (ticket["kind"], ticket["status"], ticket["customer_id"]) == ("lost_card", "open", None)
+    assert ticket["text"] == "lost my card\n4321"
+
+
+async def test_handoff_opens_a_ticket_with_the_customers_words(crm: CRMRepository) -> None:
+    events, dispatcher = await run(ActionHandoff(), tracker(2, texts=("card declined", "agent")))
+    assert events == []
+    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff"]
+    [ticket] = crm.tickets_for_conversation("conv-actions")
+    assert (ticket["kind"], ticket["status"], ticket["customer_id"]) == ("handoff", "open", 2)
+    assert ticket["text"] == "card declined\nagent"

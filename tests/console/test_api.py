@@ -1,0 +1,203 @@
+"""The console's JSON API through a real aiohttp server over a real (SQLite) CRM store."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import pytest
+from openapi_spec_validator import validate_spec
+
+from bot.console.app import init_app, load_openapi
+from bot.crm.database import create_crm_engine, migrate
+from bot.crm.identity import customer_id_from_token
+from bot.crm.repository import CRMRepository
+from bot.crm.seed import seed_demo
+from bot.settings import load_settings
+from tests.conftest import SEED_DAY
+from tests.crm.test_repository import record
+
+PASSWORD = "supervisor-password"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    base = load_settings({"CRM_VAR_DIR": str(tmp_path), "CRM_SECRET_KEY": "test-secret"})
+    # Nothing listens on these ports: health must report Rasa and actions as down.
+    return replace(base, rasa_port=1, action_port=2)
+
+
+@pytest.fixture
+def store(settings) -> CRMRepository:
+    migrate(settings.database_url)
+    repository = CRMRepository(create_crm_engine(settings.database_url))
+    seed_demo(repository.engine, customers=5, today=SEED_DAY)
+    repository.create_staff("boss", PASSWORD, "supervisor")
+    repository.create_staff("agent", "agent-password", "agent")
+    for index, (sender, intent) in enumerate([("customer", "greet"), ("bot", None)]):
+        repository.record_message(
+            record("conv-1", f"k{index}", index, sender, intent=intent, customer_id=1)
+        )
+    return repository
+
+
+@pytest.fixture
+async def client(aiohttp_client, settings, store):
+    return await aiohttp_client(await init_app(settings, store))
+
+
+async def login(client, username="boss", password=PASSWORD) -> dict[str, str]:
+    reply = await client.post(
+        "/api/v1/auth/login", json={"username": username, "password": password}
+    )
+    assert reply.status == 200
+    return {"Authorization": f"Bearer {(await reply.json())['token']}"}
+
+
+async def assert_error(reply, status: int, code: str) -> None:
+    assert reply.status == status
+    payload = await reply.json()
+    assert payload["error"]["code"] == code
+    assert payload["error"]["message"]
+
+
+async def test_health_names_the_failing_components(client) -> None:
+    reply = await client.get("/healthz")
+    assert reply.status == 503
+    payload = await reply.json()
+    assert payload["status"] == "unavailable"
+    assert payload["components"]["db"] == "ok"
+    assert payload["components"]["rasa"].startswith("error")
+    assert payload["components"]["actions"].startswith("error")
+
+
+async def test_login_returns_a_token_and_role(client) -> None:
+    reply = await client.post(
+        "/api/v1/auth/login", json={"username": "agent", "password": "agent-password"}
+    )
+    payload = await reply.json()
+    assert reply.status == 200
+    assert payload["role"] == "agent"
+    assert payload["token"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b'{"username": "boss", "password": "wrong"}', 401, "invalid_credentials"),
+        (b'{"username": "ghost", "password": "whatever1"}', 401, "invalid_credentials"),
+        (b"{broken", 400, "invalid_json"),
+        (b"\xff\xfe", 400, "invalid_utf8"),
+        (b'["boss"]', 400, "invalid_body"),
+        (b'{"username": 5, "password": "x"}', 400, "invalid_field"),
+        (b'{"username": "boss"}', 400, "invalid_field"),
+        (b"x" * 70_000, 413, "payload_too_large"),
+    ],
+)
+async def test_bad_logins_get_clear_errors(client, body: bytes, status: int, code: str) -> None:
+    await assert_error(await client.post("/api/v1/auth/login", data=body), status, code)
+
+
+async def test_conversation_detail_lists_messages_in_order(client) -> None:
+    reply = await client.get("/api/v1/conversations/conv-1", headers=await login(client))
+    assert reply.status == 200
+    conversation = await reply.json()
+    assert conversation["id"] == "conv-1"
+    assert conversation["customer_id"] == 1
+    assert [(m["sender"], m["intent"]) for m in conversation["messages"]] == [
+        ("customer", "greet"),
+        ("bot", None),
+    ]
+
+
+async def test_conversation_list_pages_and_filters(client) -> None:
+    headers = await login(client)
+    reply = await client.get("/api/v1/conversations?customer_id=1&limit=1", headers=headers)
+    payload = await reply.json()
+    assert [c["id"] for c in payload["conversations"]] == ["conv-1"]
+    assert payload["next_cursor"] is None
+    reply = await client.get("/api/v1/conversations?customer_id=2", headers=headers)
+    assert (await reply.json())["conversations"] == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["limit=0", "limit=abc", "limit=1000", "customer_id=x", "status=weird", "cursor=%%%"],
+)
+async def test_bad_list_parameters_are_rejected(client, query: str) -> None:
+    reply = await client.get(f"/api/v1/conversations?{query}", headers=await login(client))
+    await assert_error(reply, 400, "invalid_parameter")
+
+
+async def test_unknown_conversation_and_route_are_json_404s(client) -> None:
+    headers = await login(client)
+    await assert_error(
+        await client.get("/api/v1/conversations/nope", headers=headers), 404, "not_found"
+    )
+    await assert_error(await client.get("/api/v1/nothing-here", headers=headers), 404, "not_found")
+
+
+async def test_the_api_needs_a_valid_token_and_role(client) -> None:
+    await assert_error(await client.get("/api/v1/conversations"), 401, "unauthorized")
+    forged = {"Authorization": "Bearer forged.token.value"}
+    await assert_error(
+        await client.get("/api/v1/conversations", headers=forged), 401, "unauthorized"
+    )
+    agent = await login(client, "agent", "agent-password")
+    await assert_error(await client.get("/api/v1/staff", headers=agent), 403, "forbidden")
+
+
+async def test_supervisors_manage_staff(client, store) -> None:
+    headers = await login(client)
+    reply = await client.post(
+        "/api/v1/staff",
+        json={"username": "newbie", "password": "long enough pw", "role": "agent"},
+        headers=headers,
+    )
+    assert reply.status == 201
+    assert (await reply.json())["role"] == "agent"
+    assert store.authenticate("newbie", "long enough pw") is not None
+    again = await client.post(
+        "/api/v1/staff",
+        json={"username": "newbie", "password": "long enough pw", "role": "agent"},
+        headers=headers,
+    )
+    await assert_error(again, 409, "conflict")
+    weak = await client.post(
+        "/api/v1/staff",
+        json={"username": "x", "password": "short", "role": "agent"},
+        headers=headers,
+    )
+    await assert_error(weak, 400, "weak_password")
+    listed = await (await client.get("/api/v1/staff", headers=headers)).json()
+    assert [s["username"] for s in listed["staff"]] == ["boss", "agent", "newbie"]
+
+
+async def test_widget_tokens_name_the_customer(client, settings) -> None:
+    headers = await login(client)
+    reply = await client.post("/api/v1/customers/3/widget-token", headers=headers)
+    assert reply.status == 200
+    assert customer_id_from_token(settings.secret_key, (await reply.json())["token"]) == 3
+    missing = await client.post("/api/v1/customers/999/widget-token", headers=headers)
+    await assert_error(missing, 404, "not_found")
+    profile = await (await client.get("/api/v1/customers/3", headers=headers)).json()
+    assert profile["id"] == 3 and profile["cards"]
+
+
+async def test_the_openapi_document_is_valid_and_covers_every_route(client) -> None:
+    reply = await client.get("/api/v1/openapi.json")
+    spec = await reply.json()
+    validate_spec(spec)
+    assert spec == load_openapi()
+    documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
+    served = set()
+    for resource in client.server.app.router.resources():
+        info = resource.get_info()
+        path = info.get("path") or info.get("formatter")
+        if path is None or path == "/" or path.startswith("/static"):
+            continue
+        for route in resource:
+            if route.method != "HEAD":
+                served.add((path, route.method))
+    assert served == documented
+    assert all(re.fullmatch(r"[a-z0-9/_{}.-]+", path) for path, _ in served)

@@ -1,0 +1,92 @@
+"""Rasa events become CRM message records; the key makes redelivery idempotent."""
+
+from __future__ import annotations
+
+from bot.crm.events import event_key, message_from_event
+from bot.crm.identity import customer_id_from_token, issue_customer_token
+
+USER_EVENT = {
+    "sender_id": "conv-1",
+    "event": "user",
+    "timestamp": 1763800000.25,
+    "text": "my card ends in 1234",
+    "message_id": "m-1",
+    "input_channel": "rest",
+    "metadata": {"customer_token": "token-of-7"},
+    "parse_data": {
+        "intent": {"name": "inform", "confidence": 0.93},
+        "entities": [
+            {
+                "entity": "card_last_four",
+                "value": "1234",
+                "start": 16,
+                "end": 20,
+                "extractor": "RegexEntityExtractor",
+                "processors": ["x"],
+            }
+        ],
+    },
+}
+BOT_EVENT = {
+    "sender_id": "conv-1",
+    "event": "bot",
+    "timestamp": 1763800000.5,
+    "text": "Block it?",
+    "data": {"buttons": [{"title": "Yes", "payload": "/affirm"}], "image": None},
+    "metadata": {"utter_action": "utter_ask_confirm_block"},
+}
+
+
+def resolve(token: object) -> int | None:
+    return 7 if token == "token-of-7" else None
+
+
+def test_a_user_event_carries_intent_confidence_entities_and_customer() -> None:
+    record = message_from_event(USER_EVENT, resolve)
+    assert record.sender == "customer"
+    assert (record.intent, record.confidence) == ("inform", 0.93)
+    assert record.entities == [
+        {
+            "entity": "card_last_four",
+            "value": "1234",
+            "start": 16,
+            "end": 20,
+            "extractor": "RegexEntityExtractor",
+        }
+    ]
+    assert (record.customer_id, record.channel, record.rasa_message_id) == (7, "rest", "m-1")
+    assert record.created_at.isoformat() == "2025-11-22T08:26:40.250000+00:00"
+
+
+def test_a_bot_event_keeps_its_buttons() -> None:
+    record = message_from_event(BOT_EVENT, resolve)
+    assert record.sender == "bot"
+    assert record.text == "Block it?"
+    assert record.data == {"buttons": [{"title": "Yes", "payload": "/affirm"}]}
+    assert record.customer_id is None
+
+
+def test_other_events_are_not_messages() -> None:
+    for event in [
+        {"sender_id": "c", "event": "action", "timestamp": 1.0, "name": "action_listen"},
+        {"sender_id": "c", "event": "slot", "timestamp": 1.0, "name": "x", "value": 1},
+        {"event": "user", "timestamp": 1.0, "text": "no sender"},
+        {"sender_id": "c", "event": "user", "text": "no timestamp"},
+    ]:
+        assert message_from_event(event, resolve) is None
+
+
+def test_the_event_key_is_stable_and_distinguishes_events() -> None:
+    assert event_key(dict(USER_EVENT)) == event_key(USER_EVENT)
+    assert event_key(USER_EVENT) != event_key(BOT_EVENT)
+    later = {**BOT_EVENT, "timestamp": BOT_EVENT["timestamp"] + 0.001}
+    assert event_key(later) != event_key(BOT_EVENT)
+
+
+def test_customer_tokens_verify_only_with_the_right_key() -> None:
+    token = issue_customer_token("key-one", 42)
+    assert customer_id_from_token("key-one", token) == 42
+    assert customer_id_from_token("key-two", token) is None
+    assert customer_id_from_token("key-one", token + "x") is None
+    for bad in (None, "", 42, "x" * 2000, ["list"]):
+        assert customer_id_from_token("key-one", bad) is None

@@ -1,0 +1,95 @@
+"""Starts the real stack once per session: Rasa server, action server and console."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from bot.endpoints import write_endpoints
+from bot.runner import start_services, stop_services, wait_healthy
+from bot.settings import Settings, load_settings
+from bot.setup import prepare_store
+from bot.training import ensure_model
+
+ADMIN_PASSWORD = "e2e-admin-password"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+
+
+def http(method: str, url: str, body: bytes | None = None, token: str | None = None) -> Reply:
+    request = urllib.request.Request(url, data=body, method=method)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return Reply(response.status, json.loads(response.read() or b"null"))
+    except urllib.error.HTTPError as error:
+        return Reply(error.code, json.loads(error.read() or b"null"))
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    staff_token: str
+
+    def say(self, sender: str, text: str, customer_token: str | None = None) -> list[dict]:
+        payload = {"sender": sender, "message": text}
+        if customer_token:
+            payload["metadata"] = {"customer_token": customer_token}
+        reply = self.post_webhook(json.dumps(payload).encode())
+        assert reply.status == 200, reply.body
+        return reply.body
+
+    def post_webhook(self, body: bytes) -> Reply:
+        return http("POST", f"{self.settings.rasa_url}/webhooks/rest/webhook", body)
+
+    def api(self, method: str, path: str, body: dict | None = None) -> Reply:
+        data = json.dumps(body).encode() if body is not None else None
+        return http(method, f"{self.settings.console_url}{path}", data, self.staff_token)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    var_dir = tmp_path_factory.mktemp("e2e-var")
+    env = {
+        "CRM_VAR_DIR": str(var_dir),
+        "CRM_DATABASE_URL": f"sqlite:///{var_dir / 'crm.sqlite3'}",
+        "CRM_SECRET_KEY": "e2e-secret-key",
+        "CRM_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        "RASA_PORT": str(free_port()),
+        "ACTION_PORT": str(free_port()),
+        "CONSOLE_PORT": str(free_port()),
+    }
+    settings = load_settings(env)
+    engine, _ = prepare_store(settings)
+    engine.dispose()
+    endpoints = write_endpoints(settings, var_dir / "endpoints.yml")
+    processes = start_services(settings, ensure_model(), endpoints, env)
+    try:
+        wait_healthy(settings, processes, timeout=300)
+        login = http(
+            "POST",
+            f"{settings.console_url}/api/v1/auth/login",
+            json.dumps({"username": "admin", "password": ADMIN_PASSWORD}).encode(),
+        )
+        yield Stack(settings, login.body["token"])
+    finally:
+        stop_services(processes)

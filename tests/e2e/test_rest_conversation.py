@@ -1,0 +1,121 @@
+"""A customer talks to the real Rasa server over REST; every exchange lands in the CRM store."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from sqlalchemy.engine import make_url
+
+from tests.e2e.conftest import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def rasa_message_events(stack: Stack, sender: str) -> list[tuple[str, str]]:
+    """User and bot events in Rasa's own tracker store, the ground truth for the CRM copy."""
+    database = make_url(stack.settings.database_url).database
+    with sqlite3.connect(database) as connection:
+        rows = connection.execute(
+            "SELECT type_name, data FROM events"
+            " WHERE sender_id = ? AND type_name IN ('user', 'bot') ORDER BY id",
+            (sender,),
+        ).fetchall()
+    return [
+        ("customer" if kind == "user" else "bot", json.loads(data)["text"]) for kind, data in rows
+    ]
+
+
+def test_a_ten_turn_conversation_is_stored_in_order(stack: Stack) -> None:
+    customer_token = stack.api("POST", "/api/v1/customers/1/widget-token").body["token"]
+    profile = stack.api("GET", "/api/v1/customers/1").body
+    card = next(c for c in profile["cards"] if c["status"] != "blocked")
+    turns = [
+        ("hello there", "greet"),
+        ("where is my new card? it hasn't arrived", "card_arrival"),
+        ("I lost my card", "lost_or_stolen_card"),
+        (f"it ends in {card['last_four']}", "inform"),
+        ("yes", "affirm"),
+        ("how do I change my PIN?", "change_pin"),
+        ("can I pay with apple pay?", "apple_pay_or_google_pay"),
+        ("I want to close my account", "terminate_account"),
+        ("thank you", "thanks"),
+        ("goodbye", "goodbye"),
+    ]
+    expected = []
+    for text, _ in turns:
+        replies = stack.say("e2e-ten-turns", text, customer_token)
+        assert replies, f"the bot answered nothing to {text!r}"
+        expected.append(("customer", text))
+        expected.extend(("bot", reply["text"]) for reply in replies)
+
+    conversation = stack.api("GET", "/api/v1/conversations/e2e-ten-turns")
+
+    assert conversation.status == 200
+    stored = conversation.body["messages"]
+    assert [(m["sender"], m["text"]) for m in stored] == expected
+    customer_messages = [m for m in stored if m["sender"] == "customer"]
+    assert [m["intent"] for m in customer_messages] == [intent for _, intent in turns]
+    assert all(0 < m["confidence"] <= 1 for m in customer_messages)
+    assert all(m["channel"] == "rest" for m in customer_messages)
+    assert conversation.body["customer_id"] == 1
+    assert any("is now blocked" in text for sender, text in expected if sender == "bot")
+    blocked = next(
+        c for c in stack.api("GET", "/api/v1/customers/1").body["cards"] if c["id"] == card["id"]
+    )
+    assert blocked["status"] == "blocked"
+    assert rasa_message_events(stack, "e2e-ten-turns") == expected, "each event stored once"
+
+
+def test_an_anonymous_customer_gets_answers_and_is_not_linked(stack: Stack) -> None:
+    forged = "eyJjdXN0b21lcl9pZCI6MX0.forged.signature"
+    replies = stack.say("e2e-anonymous", "where is my card?", forged)
+    assert "sign in" in replies[0]["text"]
+    assert stack.api("GET", "/api/v1/conversations/e2e-anonymous").body["customer_id"] is None
+
+
+def test_bad_input_gets_clear_errors_and_loses_nothing(stack: Stack) -> None:
+    stack.say("e2e-bad-input", "hello")
+    before = stack.api("GET", "/api/v1/conversations/e2e-bad-input").body
+
+    cases = [
+        (json.dumps({"sender": "e2e-bad-input", "message": ""}).encode(), 400, "empty_message"),
+        (
+            json.dumps({"sender": "e2e-bad-input", "message": "x" * 20_000}).encode(),
+            413,
+            "message_too_long",
+        ),
+        (b'{"sender": "e2e-bad-input", "message": ', 400, "invalid_json"),
+        (
+            json.dumps({"sender": "e2e-bad-input", "message": ["hi"]}).encode(),
+            400,
+            "invalid_message",
+        ),
+        (json.dumps({"sender": 42, "message": "hi"}).encode(), 400, "invalid_sender"),
+        (b'{"sender": "e2e-bad-input", "message": "\xff\xfe"}', 400, "invalid_utf8"),
+    ]
+    for body, status, code in cases:
+        reply = stack.post_webhook(body)
+        assert (reply.status, reply.body["error"]["code"]) == (status, code), body[:60]
+
+    for path, status in [
+        ("/api/v1/conversations/no-such-conversation", 404),
+        ("/api/v1/conversations?limit=-1", 400),
+        ("/api/v1/customers/not-a-number", 404),
+    ]:
+        reply = stack.api("GET", path)
+        assert reply.status == status and reply.body["error"]["message"], path
+
+    after = stack.api("GET", "/api/v1/conversations/e2e-bad-input").body
+    assert after == before
+    assert stack.say("e2e-bad-input", "thanks"), "the bot still answers afterwards"
+    messages = stack.api("GET", "/api/v1/conversations/e2e-bad-input").body["messages"]
+    assert messages[: len(before["messages"])] == before["messages"]
+    assert [m["text"] for m in messages if m["sender"] == "customer"] == ["hello", "thanks"]
+
+
+def test_health_reports_every_component(stack: Stack) -> None:
+    reply = stack.api("GET", "/healthz")
+    assert reply.status == 200
+    assert reply.body == {"status": "ok", "components": {"db": "ok", "rasa": "ok", "actions": "ok"}}
