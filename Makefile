@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint format train clean
+.PHONY: install run test lint format train clean nlu-report
 
 install:
 	@scripts/bootstrap
@@ -33,3 +33,8 @@ format: install
 
 clean:
 	rm -rf var/results .pytest_cache .ruff_cache
+
+nlu-report: install
+	$(BIN)/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
+		--out var/results/nlu_cv
+	$(BIN)/python scripts/nlu_report.py var/results/nlu_cv 5 > docs/nlu-cross-validation.md
