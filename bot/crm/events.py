@@ -1,4 +1,8 @@
-"""Turns Rasa's event stream into CRM message records."""
+"""Turns Rasa's event stream into CRM message records, with personal data redacted.
+
+The customer channels redact before Rasa sees a message; redacting again here covers
+events that reach the tracker another way (another channel, Rasa's HTTP API).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.crm.repository import MessageRecord
+from nlp.pii import redact_text
 
 SENDER_BY_EVENT = {"user": "customer", "bot": "bot"}
 ENTITY_FIELDS = ("entity", "value", "start", "end", "extractor", "role", "group")
@@ -41,7 +46,7 @@ def message_from_event(
         "event_key": event_key(event),
         "seq": float(timestamp),
         "sender": sender,
-        "text": event.get("text"),
+        "text": redact_text(event["text"]) if isinstance(event.get("text"), str) else None,
         "created_at": datetime.fromtimestamp(timestamp, tz=timezone.utc),
     }
     if sender == "bot":

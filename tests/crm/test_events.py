@@ -90,3 +90,9 @@ def test_customer_tokens_verify_only_with_the_right_key() -> None:
     assert customer_id_from_token("key-one", token + "x") is None
     for bad in (None, "", 42, "x" * 2000, ["list"]):
         assert customer_id_from_token("key-one", bad) is None
+
+
+def test_personal_data_is_redacted_before_storage() -> None:
+    event = {**USER_EVENT, "text": "mail me at jane.doe@example.com about 4111 1111 1111 1111"}
+    record = message_from_event(event, resolve)
+    assert record.text == "mail me at [EMAIL] about [CARD ending 1111]"

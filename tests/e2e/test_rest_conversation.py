@@ -119,3 +119,18 @@ def test_health_reports_every_component(stack: Stack) -> None:
     reply = stack.api("GET", "/healthz")
     assert reply.status == 200
     assert reply.body == {"status": "ok", "components": {"db": "ok", "rasa": "ok", "actions": "ok"}}
+
+
+def test_personal_data_never_reaches_either_store(stack: Stack) -> None:
+    secret_text = "my card 4111 1111 1111 1111 was stolen, write to jane.doe@example.com"
+    stack.say("e2e-pii", secret_text)
+    stored = stack.api("GET", "/api/v1/conversations/e2e-pii").body["messages"][0]
+    assert stored["text"] == "my card [CARD ending 1111] was stolen, write to [EMAIL]"
+    assert stored["intent"] == "lost_or_stolen_card"
+    database = make_url(stack.settings.database_url).database
+    with sqlite3.connect(database) as connection:
+        tracker_rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = 'e2e-pii'"
+        ).fetchall()
+    assert tracker_rows
+    assert not any("4111" in data or "jane.doe" in data for (data,) in tracker_rows)
