@@ -1,0 +1,132 @@
+"""The Rasa adapter: training, persist/load through Rasa's model storage, and processing."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from nlp.rasa_components import SpacyTfidfIntentClassifier
+from tests.nlp.test_intent import EXAMPLES
+
+QUERIES = ["has my card arrived", "my card got stolen", "top up failing again", "hello"]
+
+
+@pytest.fixture
+def storage(tmp_path: Path) -> LocalModelStorage:
+    return LocalModelStorage(tmp_path)
+
+
+@pytest.fixture
+def resource() -> Resource:
+    return Resource("intent_classifier")
+
+
+@pytest.fixture
+def context() -> ExecutionContext:
+    return ExecutionContext(GraphSchema({}), node_name="intent_classifier")
+
+
+@pytest.fixture
+def training_data() -> TrainingData:
+    return TrainingData(
+        [
+            Message(data={"text": text, "intent": intent})
+            for intent, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
+
+
+def _create(storage, resource, context, **config) -> SpacyTfidfIntentClassifier:
+    return SpacyTfidfIntentClassifier.create(
+        {**SpacyTfidfIntentClassifier.get_default_config(), **config}, storage, resource, context
+    )
+
+
+def _messages(texts: list[str]) -> list[Message]:
+    return [Message(data={"text": text}) for text in texts]
+
+
+def test_process_sets_intent_and_sorted_capped_ranking(
+    storage, resource, context, training_data
+) -> None:
+    classifier = _create(storage, resource, context, ranking_length=2)
+    classifier.train(training_data)
+    messages = classifier.process(_messages(QUERIES))
+    predicted = [m.get("intent")["name"] for m in messages[:3]]
+    assert predicted == ["card_arrival", "lost_or_stolen_card", "top_up_failed"]
+    for message in messages:
+        intent, ranking = message.get("intent"), message.get("intent_ranking")
+        assert len(ranking) == 2
+        assert ranking[0] == intent
+        confidences = [entry["confidence"] for entry in ranking]
+        assert confidences == sorted(confidences, reverse=True)
+        assert all(0.0 <= c <= 1.0 for c in confidences)
+        assert {entry["name"] for entry in ranking} <= set(EXAMPLES)
+        assert "intent" in message.as_dict(only_output_properties=True)
+
+
+def test_persist_and_load_round_trip_predicts_the_same(
+    storage, resource, context, training_data
+) -> None:
+    trained = _create(storage, resource, context)
+    trained.train(training_data)
+    loaded = SpacyTfidfIntentClassifier.load(
+        SpacyTfidfIntentClassifier.get_default_config(), storage, resource, context
+    )
+    assert loaded.model is not trained.model
+    expected = trained.process(_messages(QUERIES))
+    actual = loaded.process(_messages(QUERIES))
+    for before, after in zip(expected, actual, strict=True):
+        assert after.get("intent") == before.get("intent")
+        assert after.get("intent_ranking") == before.get("intent_ranking")
+
+
+def test_missing_resource_loads_an_untrained_classifier(storage, context) -> None:
+    loaded = SpacyTfidfIntentClassifier.load(
+        SpacyTfidfIntentClassifier.get_default_config(), storage, Resource("never_trained"), context
+    )
+    assert loaded.model is None
+    [message] = loaded.process(_messages(["where is my card"]))
+    assert message.get("intent") == {"name": None, "confidence": 0.0}
+    assert message.get("intent_ranking") == []
+
+
+def test_training_without_enough_intents_is_skipped(storage, resource, context) -> None:
+    classifier = _create(storage, resource, context)
+    only_greetings = TrainingData(
+        [Message(data={"text": "hi", "intent": "greet"}), Message(data={"text": "hello"})]
+    )
+    assert classifier.train(only_greetings) == resource
+    assert classifier.model is None
+    with pytest.raises(ValueError), storage.read_from(resource):
+        pass
+
+
+def test_messages_without_text_get_no_intent(storage, resource, context, training_data) -> None:
+    classifier = _create(storage, resource, context)
+    classifier.train(training_data)
+    no_text = Message(data={"intent": "greet"})
+    blank = Message(data={"text": "   "})
+    with_text = Message(data={"text": "my card was stolen"})
+    classifier.process([no_text, blank, with_text])
+    assert no_text.get("intent") == {"name": None, "confidence": 0.0}
+    assert blank.get("intent_ranking") == []
+    assert with_text.get("intent")["name"] == "lost_or_stolen_card"
+
+
+def test_training_ignores_examples_without_intent(
+    storage, resource, context, training_data
+) -> None:
+    classifier = _create(storage, resource, context)
+    data = copy.deepcopy(training_data)
+    data = data.merge(TrainingData([Message(data={"text": "an unlabelled line"})]))
+    classifier.train(data)
+    assert set(classifier.model.classes_) == set(EXAMPLES)
