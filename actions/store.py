@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from bot.crm.database import create_crm_engine
 from bot.crm.identity import customer_id_from_token
 from bot.crm.repository import CRMRepository
+from bot.crm.ticket_search import TicketSearch
 from bot.settings import Settings, load_settings
 
 
@@ -20,6 +21,12 @@ def settings() -> Settings:
 @lru_cache(maxsize=1)
 def repository() -> CRMRepository:
     return CRMRepository(create_crm_engine(settings().database_url))
+
+
+@lru_cache(maxsize=1)
+def ticket_search() -> TicketSearch:
+    """Reads the index the console writes; reloads it when the files change."""
+    return TicketSearch(repository(), settings().similar_index_dir)
 
 
 def identified_customer(tracker: Tracker) -> int | None:

@@ -55,6 +55,18 @@ def _seed(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _reindex(_args: argparse.Namespace) -> int:
+    from bot.crm.database import create_crm_engine
+    from bot.crm.repository import CRMRepository
+    from bot.crm.ticket_search import TicketSearch
+
+    settings = load_settings()
+    repository = CRMRepository(create_crm_engine(settings.database_url))
+    count = TicketSearch(repository, settings.similar_index_dir, writer=True).rebuild()
+    print(f"indexed {count} resolved tickets in {settings.similar_index_dir}")
+    return 0
+
+
 def _staff_create(args: argparse.Namespace) -> int:
     import getpass
 
@@ -131,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("seed", help="migrate, create admin, seed demo data once").set_defaults(
         handler=_seed
     )
+
+    commands.add_parser(
+        "reindex", help="rebuild the similar-ticket index from all resolved tickets"
+    ).set_defaults(handler=_reindex)
 
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(
         dest="staff", required=True

@@ -50,6 +50,9 @@ def service_commands(settings: Settings, model: Path, endpoints: Path) -> dict[s
             str(settings.rasa_port),
             "--cors",
             "*",
+            "--enable-api",
+            "--auth-token",
+            settings.rasa_api_token,
         ],
         "console": [sys.executable, "-m", "bot.console"],
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from dataclasses import dataclass
@@ -35,6 +37,15 @@ class Settings:
     @property
     def console_url(self) -> str:
         return f"http://{self.bind}:{self.console_port}"
+
+    @property
+    def rasa_api_token(self) -> str:
+        """Token for Rasa's HTTP API, derived from the secret so every process agrees."""
+        return hmac.new(self.secret_key.encode(), b"rasa-http-api", hashlib.sha256).hexdigest()
+
+    @property
+    def similar_index_dir(self) -> Path:
+        return self.var_dir / "similar-index"
 
 
 def _port(env: dict[str, str], name: str, default: int) -> int:

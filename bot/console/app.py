@@ -12,33 +12,33 @@ import jinja2
 import yaml
 from aiohttp import web
 
-from bot.console.auth import StaffIdentity, issue_staff_token, require_role
+from bot.console import handoffs, pages
+from bot.console.auth import StaffIdentity, issue_staff_token
+from bot.console.context import (
+    HTTP,
+    LIVE,
+    OPENAPI,
+    RASA,
+    REPOSITORY,
+    SETTINGS,
+    TICKET_SEARCH,
+    repository_of,
+    require,
+    settings_of,
+)
 from bot.console.errors import ApiError, error_middleware
+from bot.console.live import LiveFeed
+from bot.console.rasa_client import RasaClient
 from bot.console.requests import choice_param, int_param, int_path, json_object, string_field
 from bot.crm.database import create_crm_engine
 from bot.crm.identity import issue_customer_token
 from bot.crm.repository import STAFF_ROLES, CRMRepository, InvalidCursor, NotFound
+from bot.crm.ticket_search import TicketSearch
 from bot.settings import Settings
 
 HERE = Path(__file__).resolve().parent
-SETTINGS = web.AppKey("settings", Settings)
-REPOSITORY = web.AppKey("repository", CRMRepository)
-HTTP = web.AppKey("http", aiohttp.ClientSession)
-OPENAPI = web.AppKey("openapi", dict)
 CONVERSATION_STATUSES = ("bot", "handoff", "closed")
 HEALTH_TIMEOUT_S = 3
-
-
-def settings_of(request: web.Request) -> Settings:
-    return request.app[SETTINGS]
-
-
-def repository_of(request: web.Request) -> CRMRepository:
-    return request.app[REPOSITORY]
-
-
-def require(request: web.Request, role: str) -> StaffIdentity:
-    return require_role(request, settings_of(request).secret_key, role)
 
 
 async def _probe(http: aiohttp.ClientSession, url: str) -> str:
@@ -82,7 +82,9 @@ async def login(request: web.Request) -> web.Response:
         raise ApiError(401, "invalid_credentials", "Wrong username or password.")
     identity = StaffIdentity(staff.id, staff.username, staff.role)
     token = issue_staff_token(settings_of(request).secret_key, identity)
-    return web.json_response({"token": token, "role": staff.role, "username": staff.username})
+    return web.json_response(
+        {"token": token, "role": staff.role, "username": staff.username, "staff_id": staff.id}
+    )
 
 
 async def list_staff(request: web.Request) -> web.Response:
@@ -165,11 +167,6 @@ async def openapi(request: web.Request) -> web.Response:
     return web.json_response(request.app[OPENAPI])
 
 
-@aiohttp_jinja2.template("index.html")
-async def index(request: web.Request) -> dict[str, str]:
-    return {"rasa_url": settings_of(request).rasa_url}
-
-
 def load_openapi() -> dict:
     return yaml.safe_load((HERE / "openapi.yaml").read_text())
 
@@ -183,15 +180,22 @@ async def init_app(settings: Settings, repository: CRMRepository | None = None) 
 
     async def resources(app: web.Application) -> AsyncIterator[None]:
         owned = repository is None
-        app[REPOSITORY] = repository or CRMRepository(create_crm_engine(settings.database_url))
+        store = repository or CRMRepository(create_crm_engine(settings.database_url))
+        app[REPOSITORY] = store
+        app[TICKET_SEARCH] = TicketSearch(store, settings.similar_index_dir, writer=True)
+        app[LIVE] = LiveFeed(store)
+        await app[LIVE].start()
+        follower = asyncio.create_task(app[LIVE].run())
         async with aiohttp.ClientSession() as http:
             app[HTTP] = http
+            app[RASA] = RasaClient(http, settings)
             yield
+            follower.cancel()
+            await app[LIVE].close()
         if owned:
-            app[REPOSITORY].engine.dispose()
+            store.engine.dispose()
 
     app.cleanup_ctx.append(resources)
-    app.router.add_get("/", index, name="index")
     app.router.add_get("/healthz", healthz, name="healthz")
     app.router.add_get("/api/v1/openapi.json", openapi, name="openapi")
     app.router.add_post("/api/v1/auth/login", login, name="login")
@@ -207,5 +211,7 @@ async def init_app(settings: Settings, repository: CRMRepository | None = None) 
         create_widget_token,
         name="create_widget_token",
     )
+    handoffs.add_routes(app)
+    pages.add_routes(app)  # before the static route, which would answer /static/vendor/ first
     app.router.add_static("/static", HERE / "static", name="static")
     return app

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.crm.repository import MessageRecord
 from nlp.pii import redact_text
+from nlp.sentiment import score
 
 SENDER_BY_EVENT = {"user": "customer", "bot": "bot"}
 ENTITY_FIELDS = ("entity", "value", "start", "end", "extractor", "role", "group")
@@ -56,6 +57,7 @@ def message_from_event(
     intent = parse_data.get("intent") or {}
     return MessageRecord(
         **common,
+        sentiment=score(common["text"]).compound if common["text"] else None,
         channel=event.get("input_channel"),
         intent=intent.get("name"),
         confidence=intent.get("confidence"),

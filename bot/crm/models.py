@@ -140,6 +140,7 @@ class Ticket(Base):
     conversation_id = Column(String(255), ForeignKey("conversations.id"), index=True)
     customer_id = Column(Integer, ForeignKey("customers.id"), index=True)
     kind = Column(String(30), nullable=False)
+    category = Column(String(100))
     status = Column(String(20), nullable=False, default="open", index=True)
     priority = Column(Integer, nullable=False, default=3)
     subject = Column(String(200), nullable=False)
@@ -150,6 +151,8 @@ class Ticket(Base):
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     claimed_at = Column(DateTime(timezone=True))
     resolved_at = Column(DateTime(timezone=True))
+    csat = Column(Integer)
+    csat_at = Column(DateTime(timezone=True))
 
 
 class StaffUser(Base):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,6 +26,10 @@ _password_hasher = PasswordHasher()
 
 class NotFound(LookupError):
     """The requested record does not exist."""
+
+
+class Conflict(RuntimeError):
+    """The record is not in a state that allows this change."""
 
 
 class InvalidCursor(ValueError):
@@ -48,6 +53,7 @@ class MessageRecord:
     data: dict[str, Any] | None = None
     rasa_message_id: str | None = None
     customer_id: int | None = None
+    sentiment: float | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,7 @@ class CRMRepository:
                     intent=record.intent,
                     confidence=record.confidence,
                     entities=record.entities,
+                    sentiment=record.sentiment,
                     channel=record.channel,
                     rasa_message_id=record.rasa_message_id,
                     created_at=record.created_at,
@@ -362,6 +369,237 @@ class CRMRepository:
                 for t in tickets
             ]
 
+    # Handoffs -------------------------------------------------------------------------------
+
+    def open_handoff(
+        self,
+        *,
+        conversation_id: str,
+        customer_id: int | None,
+        reason: str,
+        priority: int,
+        subject: str,
+        text: str,
+        packet: dict[str, Any],
+        category: str | None = None,
+    ) -> int:
+        """Queue the conversation for a person, once: an open or claimed handoff is reused."""
+        now = datetime.now(timezone.utc)
+        with self._session() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                conversation = Conversation(
+                    id=conversation_id, customer_id=customer_id, started_at=now, last_message_at=now
+                )
+                session.add(conversation)
+            existing = session.scalars(
+                select(Ticket).where(
+                    Ticket.conversation_id == conversation_id,
+                    Ticket.kind == "handoff",
+                    Ticket.status.in_(("open", "claimed")),
+                )
+            ).first()
+            conversation.status = "handoff"
+            if existing is not None:
+                return existing.id
+            ticket = Ticket(
+                kind="handoff",
+                category=category,
+                conversation_id=conversation_id,
+                customer_id=customer_id,
+                status="open",
+                priority=priority,
+                subject=subject,
+                text=text,
+                packet={**packet, "reason": reason},
+                created_at=now,
+            )
+            session.add(ticket)
+            session.flush()
+            return ticket.id
+
+    def queue_position(self, ticket_id: int) -> int:
+        """1 for the next handoff an agent will take; counts open handoffs queued before it."""
+        with self._session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise NotFound(f"handoff {ticket_id} not found")
+            ahead = session.scalar(
+                select(func.count(Ticket.id)).where(
+                    Ticket.kind == "handoff",
+                    Ticket.status == "open",
+                    Ticket.id != ticket.id,
+                    or_(
+                        Ticket.priority < ticket.priority,
+                        and_(
+                            Ticket.priority == ticket.priority,
+                            Ticket.created_at <= ticket.created_at,
+                        ),
+                    ),
+                )
+            )
+            return ahead + 1
+
+    def list_handoffs(self, status: str) -> list[dict[str, Any]]:
+        """Handoffs in queue order: most urgent first (1 is highest), then longest waiting."""
+        with self._session() as session:
+            tickets = session.scalars(
+                select(Ticket)
+                .where(Ticket.kind == "handoff", Ticket.status == status)
+                .order_by(Ticket.priority, Ticket.created_at, Ticket.id)
+            ).all()
+            return [_handoff_dict(ticket) for ticket in tickets]
+
+    def get_handoff(self, ticket_id: int) -> dict[str, Any]:
+        with self._session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None or ticket.kind != "handoff":
+                raise NotFound(f"handoff {ticket_id} not found")
+            return _handoff_dict(ticket)
+
+    def claim_handoff(self, ticket_id: int, staff_id: int) -> dict[str, Any]:
+        """Assign an open handoff to an agent; exactly one of two racing claims succeeds."""
+        with self._session() as session:
+            claimed = session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id, Ticket.kind == "handoff", Ticket.status == "open")
+                .values(
+                    status="claimed", assigned_to=staff_id, claimed_at=datetime.now(timezone.utc)
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        handoff = self.get_handoff(ticket_id)
+        if not claimed:
+            raise Conflict(f"handoff {ticket_id} is {handoff['status']}, it cannot be claimed")
+        return handoff
+
+    def resolve_handoff(
+        self, ticket_id: int, staff_id: int, resolution: str, return_to_bot: bool
+    ) -> dict[str, Any]:
+        with self._session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None or ticket.kind != "handoff":
+                raise NotFound(f"handoff {ticket_id} not found")
+            if ticket.status != "claimed" or ticket.assigned_to != staff_id:
+                raise Conflict(f"handoff {ticket_id} is not claimed by you")
+            ticket.status = "resolved"
+            ticket.resolution = resolution
+            ticket.resolved_at = datetime.now(timezone.utc)
+            conversation = session.get(Conversation, ticket.conversation_id)
+            conversation.status = "bot" if return_to_bot else "closed"
+            session.flush()
+            return _handoff_dict(ticket)
+
+    def record_agent_message(self, ticket_id: int, staff_id: int, text: str) -> dict[str, Any]:
+        """Log an agent's message; only the agent holding a live handoff may speak in it."""
+        now = datetime.now(timezone.utc)
+        with self._session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None or ticket.kind != "handoff":
+                raise NotFound(f"handoff {ticket_id} not found")
+            if ticket.status != "claimed" or ticket.assigned_to != staff_id:
+                raise Conflict(f"handoff {ticket_id} is {ticket.status} and not held by you")
+            message = Message(
+                conversation_id=ticket.conversation_id,
+                event_key=uuid.uuid4().hex,
+                seq=now.timestamp(),
+                sender="agent",
+                text=text,
+                data={"staff_id": staff_id},
+                channel="console",
+                created_at=now,
+            )
+            session.add(message)
+            session.get(Conversation, ticket.conversation_id).last_message_at = now
+            session.flush()
+            return {"conversation_id": ticket.conversation_id, **_message_dict(message)}
+
+    def record_csat(self, conversation_id: str, score: int) -> int | None:
+        """Attach a 1-5 rating to the conversation's latest resolved handoff; its id, or None."""
+        if not 1 <= score <= 5:
+            raise ValueError("a CSAT score is between 1 and 5")
+        with self._session() as session:
+            ticket = session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.conversation_id == conversation_id,
+                    Ticket.kind == "handoff",
+                    Ticket.status == "resolved",
+                )
+                .order_by(Ticket.resolved_at.desc(), Ticket.id.desc())
+                .limit(1)
+            ).first()
+            if ticket is None:
+                return None
+            ticket.csat = score
+            ticket.csat_at = datetime.now(timezone.utc)
+            return ticket.id
+
+    def resolved_tickets(self, after_id: int = 0) -> list[dict[str, Any]]:
+        """Resolved tickets with a resolution, for the similar-ticket index."""
+        with self._session() as session:
+            tickets = session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.status == "resolved", Ticket.resolution.isnot(None), Ticket.id > after_id
+                )
+                .order_by(Ticket.id)
+            ).all()
+            return [
+                {"id": t.id, "text": t.text, "resolution": t.resolution, "category": t.category}
+                for t in tickets
+            ]
+
+    def last_ids(self) -> tuple[int, int]:
+        """The newest message and ticket ids: where a live feed starts following."""
+        with self._session() as session:
+            return (
+                session.scalar(select(func.max(Message.id))) or 0,
+                session.scalar(select(func.max(Ticket.id))) or 0,
+            )
+
+    def tickets_by_id(self, ticket_ids: list[int]) -> dict[int, dict[str, Any]]:
+        with self._session() as session:
+            tickets = session.scalars(select(Ticket).where(Ticket.id.in_(ticket_ids))).all()
+            return {t.id: {"text": t.text, "resolution": t.resolution} for t in tickets}
+
+    def changes_since(self, message_id: int, ticket_id: int) -> dict[str, Any]:
+        """New messages of handed-off conversations and new or changed handoffs, for live feeds."""
+        with self._session() as session:
+            messages = session.execute(
+                select(Message, Ticket.id)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .join(
+                    Ticket,
+                    and_(
+                        Ticket.conversation_id == Conversation.id,
+                        Ticket.kind == "handoff",
+                        Ticket.status.in_(("open", "claimed")),
+                    ),
+                )
+                .where(Message.id > message_id)
+                .order_by(Message.id)
+            ).all()
+            tickets = session.scalars(
+                select(Ticket)
+                .where(Ticket.kind == "handoff", Ticket.id > ticket_id)
+                .order_by(Ticket.id)
+            ).all()
+            last_message = session.scalar(select(func.max(Message.id))) or 0
+            return {
+                "messages": [
+                    {
+                        "handoff_id": handoff_id,
+                        "conversation_id": m.conversation_id,
+                        **_message_dict(m),
+                    }
+                    for m, handoff_id in messages
+                ],
+                "handoffs": [_handoff_dict(t) for t in tickets],
+                "last_message_id": max(last_message, message_id),
+                "last_ticket_id": max([ticket_id] + [t.id for t in tickets]),
+            }
+
     # Staff ----------------------------------------------------------------------------------
 
     def create_staff(self, username: str, password: str, role: str) -> StaffInfo:
@@ -428,6 +666,26 @@ def _handoff_state(ticket: Ticket | None) -> dict[str, Any] | None:
     if ticket is None:
         return None
     return {"ticket_id": ticket.id, "status": ticket.status, "assigned_to": ticket.assigned_to}
+
+
+def _handoff_dict(ticket: Ticket) -> dict[str, Any]:
+    return {
+        "id": ticket.id,
+        "conversation_id": ticket.conversation_id,
+        "customer_id": ticket.customer_id,
+        "status": ticket.status,
+        "category": ticket.category,
+        "priority": ticket.priority,
+        "subject": ticket.subject,
+        "text": ticket.text,
+        "packet": ticket.packet,
+        "assigned_to": ticket.assigned_to,
+        "resolution": ticket.resolution,
+        "csat": ticket.csat,
+        "created_at": iso(ticket.created_at),
+        "claimed_at": iso(ticket.claimed_at),
+        "resolved_at": iso(ticket.resolved_at),
+    }
 
 
 def _message_dict(message: Message) -> dict[str, Any]:

@@ -32,7 +32,8 @@ MERCHANTS = (
     "Currys",
 )
 CARD_KINDS = ("physical", "physical", "virtual")
-# Past cases the demo agents resolved: (subject, what the customer wrote, resolution).
+# Past cases the demo agents resolved: (subject, what the customer wrote, resolution);
+# the category is named like the bot's intents (BANKING77's categories).
 RESOLVED_CASES = (
     (
         "Card not arrived",
@@ -115,6 +116,22 @@ RESOLVED_CASES = (
         "Updated the address after checking proof of address in the app.",
     ),
 )
+
+CATEGORIES = {
+    "Card not arrived": "card_arrival",
+    "Transfer not received": "transfer_not_received_by_recipient",
+    "Refund missing": "Refund_not_showing_up",
+    "Top-up failed": "top_up_failed",
+    "Charged twice": "transaction_charged_twice",
+    "Unknown payment": "card_payment_not_recognised",
+    "PIN blocked": "pin_blocked",
+    "Identity verification": "unable_to_verify_identity",
+    "Card declined": "declined_card_payment",
+    "Exchange rate": "card_payment_wrong_exchange_rate",
+    "Close account": "terminate_account",
+    "Contactless not working": "contactless_not_working",
+    "Change address": "edit_personal_details",
+}
 
 
 def seed_demo(
@@ -217,6 +234,7 @@ def _seed_ticket(
         Ticket(
             customer_id=rng.randint(1, customers),
             kind="handoff",
+            category=CATEGORIES[subject],
             status="resolved",
             priority=rng.randint(1, 5),
             subject=subject,

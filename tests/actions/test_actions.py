@@ -6,12 +6,13 @@ from datetime import datetime, timezone
 
 import pytest
 from rasa_sdk import Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import store
 from actions.cards import ActionBlockCard, ActionCardStatus, ValidateLostCardForm
-from actions.handoff import ActionHandoff
+from actions.feedback import ActionRecordCsat
+from actions.handoff import ActionFallback, ActionHandoff
 from actions.transactions import ActionRecentTransactions
 from bot.crm.database import create_crm_engine, migrate
 from bot.crm.identity import issue_customer_token
@@ -159,10 +160,59 @@ async def test_an_anonymous_lost_card_report_opens_a_ticket(crm: CRMRepository) 
     assert ticket["text"] == "lost my card\n4321"
 
 
-async def test_handoff_opens_a_ticket_with_the_customers_words(crm: CRMRepository) -> None:
+async def test_handoff_queues_a_packet_and_pauses_the_bot(crm: CRMRepository) -> None:
     events, dispatcher = await run(ActionHandoff(), tracker(2, texts=("card declined", "agent")))
-    assert events == []
-    assert [m["response"] for m in dispatcher.messages] == ["utter_handoff"]
-    [ticket] = crm.tickets_for_conversation("conv-actions")
-    assert (ticket["kind"], ticket["status"], ticket["customer_id"]) == ("handoff", "open", 2)
-    assert ticket["text"] == "card declined\nagent"
+    assert events == [ConversationPaused()]
+    assert dispatcher.messages[0]["response"] == "utter_handoff"
+    assert dispatcher.messages[0]["queue_position"] == 1
+    [handoff] = crm.list_handoffs("open")
+    assert (handoff["conversation_id"], handoff["customer_id"]) == ("conv-actions", 2)
+    assert handoff["text"] == "card declined\nagent"
+    packet = handoff["packet"]
+    assert packet["reason"] == "customer_request"
+    assert packet["customer"]["id"] == 2
+    assert [i["intent"] for i in packet["intents"]] == ["x", "x"]
+
+
+async def test_a_second_misunderstanding_in_a_row_hands_over(crm: CRMRepository) -> None:
+    once = tracker(texts=("hello", "blorp"))
+    once.events[-1]["parse_data"]["intent"]["name"] = "nlu_fallback"
+    events, dispatcher = await run(ActionFallback(), once)
+    assert (events, [m["response"] for m in dispatcher.messages]) == ([], ["utter_ask_rephrase"])
+    twice = tracker(texts=("blorp", "flib"))
+    for event in twice.events:
+        event["parse_data"]["intent"]["name"] = "nlu_fallback"
+    events, dispatcher = await run(ActionFallback(), twice)
+    assert events == [ConversationPaused()]
+    assert crm.list_handoffs("open")[0]["packet"]["reason"] == "repeated_fallback"
+
+
+@pytest.mark.parametrize(
+    ("entities", "text", "stored", "response"),
+    [
+        ([{"entity": "csat_score", "value": "4"}], "/csat_score", 4, "utter_thanks_for_rating"),
+        ([], "I'd say 5", 5, "utter_thanks_for_rating"),
+        ([], "great", None, "utter_ask_rating_again"),
+        ([], "9", None, "utter_ask_rating_again"),
+    ],
+)
+async def test_ratings_are_recorded_on_the_resolved_handoff(
+    crm: CRMRepository, entities, text, stored, response
+) -> None:
+    ticket_id = crm.open_handoff(
+        conversation_id="conv-actions",
+        customer_id=1,
+        reason="customer_request",
+        priority=3,
+        subject="s",
+        text="t",
+        packet={},
+    )
+    staff = crm.create_staff("ana", "ana-password-1", "agent")
+    crm.claim_handoff(ticket_id, staff.id)
+    crm.resolve_handoff(ticket_id, staff.id, "fixed", True)
+    rating_tracker = tracker(texts=(text,))
+    rating_tracker.latest_message["entities"] = entities
+    _, dispatcher = await run(ActionRecordCsat(), rating_tracker)
+    assert [m["response"] for m in dispatcher.messages] == [response]
+    assert crm.get_handoff(ticket_id)["csat"] == stored

@@ -1,0 +1,71 @@
+"""The console's calls to the Rasa server: agent replies, hand-back to the bot, CSAT prompts."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import quote
+
+import aiohttp
+
+from bot.channels.socketio import SIGNATURE_HEADER, sign
+from bot.console.errors import ApiError
+from bot.settings import Settings
+
+TIMEOUT = aiohttp.ClientTimeout(total=10)
+
+
+class RasaClient:
+    """Wraps the Rasa HTTP API (token-protected) and the socket.io agent endpoint."""
+
+    def __init__(self, http: aiohttp.ClientSession, settings: Settings) -> None:
+        self.http = http
+        self.settings = settings
+
+    async def _post(
+        self, path: str, body: object, headers: dict[str, str] | None = None, **params: str
+    ) -> object:
+        data = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", **(headers or {})}
+        url = f"{self.settings.rasa_url}{path}"
+        try:
+            async with self.http.post(
+                url, data=data, headers=headers, params=params, timeout=TIMEOUT
+            ) as reply:
+                if reply.status >= 400:
+                    raise ApiError(502, "rasa_error", f"Rasa answered HTTP {reply.status}.")
+                return await reply.json()
+        except (aiohttp.ClientError, TimeoutError) as error:
+            raise ApiError(502, "rasa_unreachable", f"Rasa is not reachable: {error}") from None
+
+    def _conversation(self, conversation_id: str) -> str:
+        return f"/conversations/{quote(conversation_id, safe='')}"
+
+    async def deliver_agent_message(self, conversation_id: str, text: str, agent: str) -> bool:
+        """Push an agent's text into the customer's widget; False when no widget is connected."""
+        body = {"conversation_id": conversation_id, "text": text, "agent": agent}
+        signature = sign(self.settings.secret_key, json.dumps(body).encode())
+        reply = await self._post(
+            "/webhooks/socketio/agent_message", body, headers={SIGNATURE_HEADER: signature}
+        )
+        return bool(reply.get("delivered")) if isinstance(reply, dict) else False
+
+    async def resume(self, conversation_id: str) -> None:
+        """Let the bot answer again (Rasa's ConversationResumed).
+
+        While paused, Rasa logs the customer's messages without an `action_listen` after
+        them; appending one makes the policies see a bot waiting for its next message.
+        """
+        await self._post(
+            f"{self._conversation(conversation_id)}/tracker/events",
+            [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
+            token=self.settings.rasa_api_token,
+        )
+
+    async def trigger_intent(self, conversation_id: str, intent: str) -> None:
+        """Make the bot act as if the customer had this intent, answering on their channel."""
+        await self._post(
+            f"{self._conversation(conversation_id)}/trigger_intent",
+            {"name": intent},
+            token=self.settings.rasa_api_token,
+            output_channel="latest",
+        )
