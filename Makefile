@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test lint format train clean nlu-report
+.PHONY: install run test lint format train clean nlu-report bench
 
 install:
 	@scripts/bootstrap
@@ -15,6 +15,7 @@ train: install
 	$(BIN)/crm train
 
 test: install
+	@scripts/install-browser
 	$(BIN)/crm train
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,3 +39,12 @@ nlu-report: install
 	$(BIN)/rasa test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 \
 		--out var/results/nlu_cv
 	$(BIN)/python scripts/nlu_report.py var/results/nlu_cv 5 > docs/nlu-cross-validation.md
+
+DATASETS ?= ../shared/datasets
+
+bench: install
+	$(BIN)/python -m bench.intent --data $(DATASETS)/banking77 --diet-epochs 3 --repeats 3
+	$(BIN)/python -m bench.similar --data $(DATASETS)/banking77 --repeats 3 --scale 1000000
+	$(BIN)/python -m bench.summaries --data $(DATASETS)/dialogsum --repeats 3
+	$(BIN)/python -m bench.pii --cases bench/data/pii_cases.jsonl --repeats 3
+	$(BIN)/python -m bench.report
