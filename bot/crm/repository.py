@@ -477,11 +477,7 @@ class CRMRepository:
         self, ticket_id: int, staff_id: int, resolution: str, return_to_bot: bool
     ) -> dict[str, Any]:
         with self._session() as session:
-            ticket = session.get(Ticket, ticket_id)
-            if ticket is None or ticket.kind != "handoff":
-                raise NotFound(f"handoff {ticket_id} not found")
-            if ticket.status != "claimed" or ticket.assigned_to != staff_id:
-                raise Conflict(f"handoff {ticket_id} is not claimed by you")
+            ticket = _held_handoff(session, ticket_id, staff_id)
             ticket.status = "resolved"
             ticket.resolution = resolution
             ticket.resolved_at = datetime.now(timezone.utc)
@@ -494,11 +490,7 @@ class CRMRepository:
         """Log an agent's message; only the agent holding a live handoff may speak in it."""
         now = datetime.now(timezone.utc)
         with self._session() as session:
-            ticket = session.get(Ticket, ticket_id)
-            if ticket is None or ticket.kind != "handoff":
-                raise NotFound(f"handoff {ticket_id} not found")
-            if ticket.status != "claimed" or ticket.assigned_to != staff_id:
-                raise Conflict(f"handoff {ticket_id} is {ticket.status} and not held by you")
+            ticket = _held_handoff(session, ticket_id, staff_id)
             message = Message(
                 conversation_id=ticket.conversation_id,
                 event_key=uuid.uuid4().hex,
@@ -649,6 +641,16 @@ class CRMRepository:
     def count_customers(self) -> int:
         with self._session() as session:
             return session.scalar(select(func.count(Customer.id)))
+
+
+def _held_handoff(session: Session, ticket_id: int, staff_id: int) -> Ticket:
+    """The handoff, if this agent holds it now: claimed by them and not yet resolved."""
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.kind != "handoff":
+        raise NotFound(f"handoff {ticket_id} not found")
+    if ticket.status != "claimed" or ticket.assigned_to != staff_id:
+        raise Conflict(f"handoff {ticket_id} is {ticket.status} and not held by you")
+    return ticket
 
 
 def _conversation_summary(conversation: Conversation) -> dict[str, Any]:
