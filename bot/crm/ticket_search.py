@@ -70,8 +70,10 @@ class TicketSearch:
         index = self._current()
         if index is None:
             return []
+        with self._lock:  # the index does not support a query while a ticket is added
+            found = index.query(text, k * DUPLICATE_HEADROOM)
         distinct: dict[str, Any] = {}
-        for match in index.query(text, k * DUPLICATE_HEADROOM):
+        for match in found:
             distinct.setdefault(match.text, match)
         matches = list(distinct.values())[:k]
         stored = self.repository.tickets_by_id([int(match.ticket_id) for match in matches])
