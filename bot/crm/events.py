@@ -32,6 +32,14 @@ def event_key(event: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 
+def _sentiment(parse_data: dict[str, Any], text: str | None) -> float | None:
+    """The score the NLU pipeline gave (nlp.rasa_sentiment); computed only when it is missing."""
+    given = (parse_data.get("sentiment") or {}).get("compound")
+    if isinstance(given, int | float):
+        return float(given)
+    return score(text).compound if text else None
+
+
 def message_from_event(
     event: dict[str, Any], resolve_customer: Callable[[object], int | None]
 ) -> MessageRecord | None:
@@ -57,7 +65,7 @@ def message_from_event(
     intent = parse_data.get("intent") or {}
     return MessageRecord(
         **common,
-        sentiment=score(common["text"]).compound if common["text"] else None,
+        sentiment=_sentiment(parse_data, common["text"]),
         channel=event.get("input_channel"),
         intent=intent.get("name"),
         confidence=intent.get("confidence"),

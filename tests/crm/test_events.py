@@ -96,3 +96,13 @@ def test_personal_data_is_redacted_before_storage() -> None:
     event = {**USER_EVENT, "text": "mail me at jane.doe@example.com about 4111 1111 1111 1111"}
     record = message_from_event(event, resolve)
     assert record.text == "mail me at [EMAIL] about [CARD ending 1111]"
+
+
+def test_the_pipelines_sentiment_is_kept_and_computed_only_when_missing() -> None:
+    scored = {
+        **USER_EVENT,
+        "parse_data": {**USER_EVENT["parse_data"], "sentiment": {"compound": -0.4}},
+    }
+    assert message_from_event(scored, resolve).sentiment == -0.4
+    unscored = {**USER_EVENT, "text": "thank you so much, that was great"}
+    assert message_from_event(unscored, resolve).sentiment > 0.5
