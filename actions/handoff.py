@@ -9,7 +9,7 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.packet import build_packet, main_category, priority, transcript
+from actions.packet import build_packet, event_intent, main_category, priority, transcript
 from actions.store import identified_customer, repository, ticket_search
 
 REASON_BY_INTENT = {"frustrated": "frustration", "nlu_fallback": "repeated_fallback"}
@@ -67,7 +67,7 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         user_intents = [
-            ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            event_intent(event).get("name")
             for event in tracker.events
             if event.get("event") == "user"
         ]

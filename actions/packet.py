@@ -33,13 +33,17 @@ INTERNAL_SLOTS = {"requested_slot", "session_started_metadata"}
 SIMILAR_TICKETS = 3
 
 
+def event_intent(event: dict[str, Any]) -> dict[str, Any]:
+    """The NLU intent (name and confidence) of a user event; empty if it has none."""
+    return (event.get("parse_data") or {}).get("intent") or {}
+
+
 def transcript(tracker: Tracker) -> list[Turn]:
     turns = []
     for event in tracker.events:
         if event.get("event") == "user" and event.get("text"):
-            parse = event.get("parse_data") or {}
-            intent = (parse.get("intent") or {}).get("name")
-            turns.append(Turn("customer", event["text"], intent, parse.get("entities") or []))
+            entities = (event.get("parse_data") or {}).get("entities") or []
+            turns.append(Turn("customer", event["text"], event_intent(event).get("name"), entities))
         elif event.get("event") == "bot" and event.get("text"):
             turns.append(Turn("bot", event["text"]))
     return turns
@@ -50,7 +54,7 @@ def customer_intents(tracker: Tracker) -> list[dict[str, Any]]:
     intents = []
     for event in tracker.events:
         if event.get("event") == "user" and event.get("text"):
-            intent = (event.get("parse_data") or {}).get("intent") or {}
+            intent = event_intent(event)
             intents.append({"intent": intent.get("name"), "confidence": intent.get("confidence")})
     return intents
 
@@ -60,8 +64,7 @@ def bot_attempts(tracker: Tracker) -> list[dict[str, Any]]:
     attempts: list[dict[str, Any]] = []
     for event in tracker.events:
         if event.get("event") == "user":
-            intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-            attempts.append({"intent": intent, "actions": []})
+            attempts.append({"intent": event_intent(event).get("name"), "actions": []})
         elif event.get("event") == "action" and attempts:
             name = event.get("name")
             if name not in QUIET_ACTIONS and name != "action_handoff":

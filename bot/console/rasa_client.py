@@ -24,7 +24,7 @@ class RasaClient:
     async def _post(
         self, path: str, body: object, headers: dict[str, str] | None = None, **params: str
     ) -> object:
-        data = json.dumps(body).encode()
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
         headers = {"Content-Type": "application/json", **(headers or {})}
         url = f"{self.settings.rasa_url}{path}"
         try:
@@ -42,10 +42,11 @@ class RasaClient:
 
     async def deliver_agent_message(self, conversation_id: str, text: str, agent: str) -> bool:
         """Push an agent's text into the customer's widget; False when no widget is connected."""
-        body = {"conversation_id": conversation_id, "text": text, "agent": agent}
-        signature = sign(self.settings.secret_key, json.dumps(body).encode())
+        body = json.dumps({"conversation_id": conversation_id, "text": text, "agent": agent})
+        data = body.encode()  # signed and sent as the same bytes
+        signature = sign(self.settings.secret_key, data)
         reply = await self._post(
-            "/webhooks/socketio/agent_message", body, headers={SIGNATURE_HEADER: signature}
+            "/webhooks/socketio/agent_message", data, headers={SIGNATURE_HEADER: signature}
         )
         return bool(reply.get("delivered")) if isinstance(reply, dict) else False
 
