@@ -70,7 +70,7 @@ class Customer:
             try:
                 answers.append(await asyncio.wait_for(self.inbox.get(), 1.5))
             except asyncio.TimeoutError:
-                return [data for data in answers]
+                return answers
 
 
 def open_handoff(stack: Stack, conversation_id: str) -> dict:
@@ -101,7 +101,7 @@ async def test_customer_agent_round_trip(stack: Stack) -> None:
     ):
         await customer.ask("my card payment was declined at the supermarket")
         [queued] = await customer.ask("I want to talk to a person")
-        assert "number 1 in the queue" in queued["text"] or "in the queue" in queued["text"]
+        assert "in the queue" in queued["text"]
 
         handoff = open_handoff(stack, "e2e-handoff-socket")
         packet = handoff["packet"]
