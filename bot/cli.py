@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.crm.enums import StaffRole
 from bot.settings import load_settings
 
 
@@ -57,12 +58,12 @@ def _seed(_args: argparse.Namespace) -> int:
 
 def _reindex(_args: argparse.Namespace) -> int:
     from bot.crm.database import create_crm_engine
-    from bot.crm.repository import CRMRepository
+    from bot.crm.store.tickets import TicketStore
     from bot.crm.ticket_search import TicketSearch
 
     settings = load_settings()
-    repository = CRMRepository(create_crm_engine(settings.database_url))
-    count = TicketSearch(repository, settings.similar_index_dir, writer=True).rebuild()
+    tickets = TicketStore(create_crm_engine(settings.database_url))
+    count = TicketSearch(tickets, settings.similar_index_dir, writer=True).rebuild()
     print(f"indexed {count} resolved tickets in {settings.similar_index_dir}")
     return 0
 
@@ -71,31 +72,29 @@ def _staff_create(args: argparse.Namespace) -> int:
     import getpass
 
     from bot.crm.database import create_crm_engine
-    from bot.crm.repository import CRMRepository
+    from bot.crm.store.staff import StaffStore
 
     password = getpass.getpass(f"password for {args.username}: ")
     if len(password) < 10:
         print("error: the password must have at least 10 characters", file=sys.stderr)
         return 2
-    repository = CRMRepository(create_crm_engine(load_settings().database_url))
+    accounts = StaffStore(create_crm_engine(load_settings().database_url))
     try:
-        staff = repository.create_staff(args.username, password, args.role)
+        staff = accounts.create(args.username, password, StaffRole(args.role))
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"created {staff.role} {staff.username} (id {staff.id})")
+    print(f"created {staff.role.value} {staff.username} (id {staff.id})")
     return 0
 
 
 def _token(args: argparse.Namespace) -> int:
     from bot.crm.database import create_crm_engine
-    from bot.crm.identity import issue_customer_token
-    from bot.crm.repository import CRMRepository
+    from bot.crm.store.customers import CustomerStore
+    from bot.identity import issue_customer_token
 
     settings = load_settings()
-    if not CRMRepository(create_crm_engine(settings.database_url)).customer_exists(
-        args.customer_id
-    ):
+    if not CustomerStore(create_crm_engine(settings.database_url)).exists(args.customer_id):
         print(f"error: customer {args.customer_id} not found", file=sys.stderr)
         return 2
     print(issue_customer_token(settings.secret_key, args.customer_id))
@@ -153,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create = staff.add_parser("create", help="create an agent or supervisor account")
     create.add_argument("username")
-    create.add_argument("--role", choices=("agent", "supervisor"), default="agent")
+    create.add_argument("--role", choices=StaffRole.values(), default=StaffRole.AGENT.value)
     create.set_defaults(handler=_staff_create)
 
     token = commands.add_parser("token", help="print a signed widget token for a customer")

@@ -7,20 +7,20 @@ import secrets
 from sqlalchemy.engine import Engine
 
 from bot.crm.database import create_crm_engine, migrate
-from bot.crm.repository import CRMRepository
+from bot.crm.enums import StaffRole
 from bot.crm.seed import seed_demo
+from bot.crm.store import CRMStore
+from bot.crm.store.staff import ADMIN_USERNAME, StaffStore
 from bot.crm.ticket_search import TicketSearch
 from bot.settings import Settings
 
-ADMIN_USERNAME = "admin"
 
-
-def ensure_admin(repository: CRMRepository, password: str | None) -> str | None:
-    """Create the `admin` supervisor once; returns the password only when it was just made."""
-    if any(staff.username == ADMIN_USERNAME for staff in repository.list_staff()):
+def ensure_admin(staff: StaffStore, password: str | None) -> str | None:
+    """Create the `admin` account (role admin) once; returns the password only when just made."""
+    if any(account.username == ADMIN_USERNAME for account in staff.list()):
         return None
     password = password or secrets.token_urlsafe(12)
-    repository.create_staff(ADMIN_USERNAME, password, "supervisor")
+    staff.create(ADMIN_USERNAME, password, StaffRole.ADMIN)
     return password
 
 
@@ -31,10 +31,10 @@ def prepare_store(settings: Settings, seed: bool = True) -> tuple[Engine, str | 
     """
     migrate(settings.database_url)
     engine = create_crm_engine(settings.database_url)
-    repository = CRMRepository(engine)
-    new_password = ensure_admin(repository, settings.admin_password)
+    store = CRMStore(engine)
+    new_password = ensure_admin(store.staff, settings.admin_password)
     if seed:
         seed_demo(engine)
     if not (settings.similar_index_dir / "meta.json").exists():
-        TicketSearch(repository, settings.similar_index_dir, writer=True).rebuild()
+        TicketSearch(store.tickets, settings.similar_index_dir, writer=True).rebuild()
     return engine, new_password

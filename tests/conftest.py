@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.crm.database import create_crm_engine, migrate
-from bot.crm.repository import CRMRepository
 from bot.crm.seed import seed_demo
+from bot.crm.store import CRMStore
 
 POSTGRES_ENV = "CRM_TEST_POSTGRES_URL"
 SEED_DAY = datetime(2026, 11, 1, tzinfo=timezone.utc)
@@ -40,14 +40,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
 
 
 @pytest.fixture
-def repository(database_url: str) -> Iterator[CRMRepository]:
+def store(database_url: str) -> Iterator[CRMStore]:
     migrate(database_url)
-    engine = create_crm_engine(database_url)
-    yield CRMRepository(engine)
-    engine.dispose()
+    crm = CRMStore(create_crm_engine(database_url))
+    yield crm
+    crm.dispose()
 
 
 @pytest.fixture
-def seeded_repository(repository: CRMRepository) -> CRMRepository:
-    seed_demo(repository.engine, customers=20, today=SEED_DAY)
-    return repository
+def seeded_store(store: CRMStore) -> CRMStore:
+    seed_demo(store.engine, customers=20, today=SEED_DAY)
+    return store

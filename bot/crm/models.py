@@ -19,6 +19,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import declarative_base, relationship
 
+from bot.crm.enums import ConversationStatus, TicketStatus
+
 Base = declarative_base()
 
 
@@ -57,7 +59,7 @@ class Account(Base):
 
 
 class Card(Base):
-    """A payment card; `status` follows ordered -> shipped -> delivered -> active -> blocked."""
+    """A payment card; `status` is a `CardStatus`."""
 
     __tablename__ = "cards"
 
@@ -100,7 +102,7 @@ class Conversation(Base):
     id = Column(String(255), primary_key=True)
     customer_id = Column(Integer, ForeignKey("customers.id"), index=True)
     channel = Column(String(50))
-    status = Column(String(20), nullable=False, default="bot")
+    status = Column(String(20), nullable=False, default=ConversationStatus.BOT)
     started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_message_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
 
@@ -108,7 +110,7 @@ class Conversation(Base):
 
 
 class Message(Base):
-    """One customer, bot or agent message; `event_key` makes delivery idempotent."""
+    """One message from a `Sender`; `event_key` makes delivery idempotent."""
 
     __tablename__ = "messages"
     __table_args__ = (Index("ix_messages_conversation_seq", "conversation_id", "seq"),)
@@ -132,7 +134,7 @@ class Message(Base):
 
 
 class Ticket(Base):
-    """A case for a person: handoffs and reports the bot could not finish itself."""
+    """A case for a person (`TicketKind`): handoffs and reports the bot could not finish itself."""
 
     __tablename__ = "tickets"
 
@@ -141,7 +143,7 @@ class Ticket(Base):
     customer_id = Column(Integer, ForeignKey("customers.id"), index=True)
     kind = Column(String(30), nullable=False)
     category = Column(String(100))
-    status = Column(String(20), nullable=False, default="open", index=True)
+    status = Column(String(20), nullable=False, default=TicketStatus.OPEN, index=True)
     priority = Column(Integer, nullable=False, default=3)
     subject = Column(String(200), nullable=False)
     text = Column(Text, nullable=False)
@@ -164,3 +166,35 @@ class StaffUser(Base):
     role = Column(String(20), nullable=False)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class StaffSession(Base):
+    """A console login; the token itself is never stored, only its SHA-256."""
+
+    __tablename__ = "staff_sessions"
+
+    id = Column(Integer, primary_key=True)
+    token_hash = Column(String(64), nullable=False, unique=True)
+    staff_id = Column(Integer, ForeignKey("staff_users.id"), nullable=False, index=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    last_seen_at = Column(DateTime(timezone=True), nullable=False)
+    revoked_at = Column(DateTime(timezone=True))
+    user_agent = Column(String(255))
+    ip = Column(String(45))
+
+
+class AuditLogEntry(Base):
+    """One staff read or change; the database refuses UPDATE and DELETE on this table."""
+
+    __tablename__ = "audit_log"
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    actor_id = Column(Integer, ForeignKey("staff_users.id"))
+    actor_username = Column(String(80), nullable=False, index=True)
+    action = Column(String(40), nullable=False)
+    target_type = Column(String(40), nullable=False)
+    target_id = Column(String(255), nullable=False)
+    customer_id = Column(Integer, index=True)
+    detail = Column(JSON)

@@ -11,7 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from bot.crm.enums import CardStatus, TicketKind, TicketStatus
 from bot.crm.models import Account, Card, Customer, Ticket, Transaction
+from bot.crm.store.customers import CARD_PAYMENT
 
 MERCHANTS = (
     "Tesco",
@@ -179,29 +181,34 @@ def _seed_customer(
     session.flush()
     # Customer 1 always has a card on its way, so the demo can ask "where is my card?".
     statuses = (
-        ["shipped", "active"]
+        [CardStatus.SHIPPED, CardStatus.ACTIVE]
         if index == 0
         else rng.sample(
-            ["active", "active", "active", "shipped", "ordered", "blocked"], k=rng.randint(1, 2)
+            [CardStatus.ACTIVE] * 3 + [CardStatus.SHIPPED, CardStatus.ORDERED, CardStatus.BLOCKED],
+            k=rng.randint(1, 2),
         )
     )
     cards = []
     for status in statuses:
-        days_ago = 3 if (index == 0 and status == "shipped") else rng.randint(1, 400)
+        days_ago = 3 if (index == 0 and status == CardStatus.SHIPPED) else rng.randint(1, 400)
         ordered = today - timedelta(days=days_ago)
-        shipped = ordered + timedelta(days=1) if status != "ordered" else None
+        shipped = ordered + timedelta(days=1) if status != CardStatus.ORDERED else None
         card = Card(
             customer_id=customer.id,
             account_id=account.id,
             last_four=f"{rng.randint(0, 9999):04d}",
             brand=rng.choice(["visa", "mastercard"]),
-            kind="physical" if status in ("ordered", "shipped") else rng.choice(CARD_KINDS),
+            kind=(
+                "physical"
+                if status in (CardStatus.ORDERED, CardStatus.SHIPPED)
+                else rng.choice(CARD_KINDS)
+            ),
             status=status,
             ordered_at=ordered,
             shipped_at=shipped,
             expected_delivery=ordered + timedelta(days=rng.randint(5, 9)),
-            blocked_at=ordered + timedelta(days=30) if status == "blocked" else None,
-            blocked_reason="reported lost" if status == "blocked" else None,
+            blocked_at=ordered + timedelta(days=30) if status == CardStatus.BLOCKED else None,
+            blocked_reason="reported lost" if status == CardStatus.BLOCKED else None,
             expires=f"{rng.randint(1, 12):02d}/{rng.randint(27, 31)}",
         )
         cards.append(card)
@@ -209,17 +216,17 @@ def _seed_customer(
     session.flush()
     for _ in range(rng.randint(5, 25)):
         card = rng.choice(cards)
-        kind = rng.choice(["card_payment"] * 6 + ["transfer_out", "transfer_in", "top_up"])
-        amount = rng.randint(100, 20_000) if kind == "card_payment" else rng.randint(1_000, 100_000)
+        kind = rng.choice([CARD_PAYMENT] * 6 + ["transfer_out", "transfer_in", "top_up"])
+        amount = rng.randint(100, 20_000) if kind == CARD_PAYMENT else rng.randint(1_000, 100_000)
         session.add(
             Transaction(
                 account_id=account.id,
-                card_id=card.id if kind == "card_payment" else None,
+                card_id=card.id if kind == CARD_PAYMENT else None,
                 kind=kind,
                 status=rng.choice(["completed"] * 8 + ["pending", "reverted"]),
-                amount_cents=-amount if kind in ("card_payment", "transfer_out") else amount,
+                amount_cents=-amount if kind in (CARD_PAYMENT, "transfer_out") else amount,
                 currency="GBP",
-                counterparty=rng.choice(MERCHANTS) if kind == "card_payment" else fake.name(),
+                counterparty=rng.choice(MERCHANTS) if kind == CARD_PAYMENT else fake.name(),
                 created_at=today - timedelta(minutes=rng.randint(10, 60 * 24 * 90)),
             )
         )
@@ -233,9 +240,9 @@ def _seed_ticket(
     session.add(
         Ticket(
             customer_id=rng.randint(1, customers),
-            kind="handoff",
+            kind=TicketKind.HANDOFF,
             category=CATEGORIES[subject],
-            status="resolved",
+            status=TicketStatus.RESOLVED,
             priority=rng.randint(1, 5),
             subject=subject,
             text=text,

@@ -1,7 +1,7 @@
 """The similar-ticket index of the CRM's resolved tickets, kept as files next to the database.
 
 The console is the one writer (it adds each resolved handoff); the action server reads and
-reloads the files when they change. The reindex job rebuilds them from the store.
+reloads the files when they change. `crm reindex` rebuilds them from the store.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bot.crm.repository import CRMRepository
+from bot.crm.store.records import HandoffView, ResolvedTicket
+from bot.crm.store.tickets import TicketStore
 from nlp.similar import SimilarTicketIndex, Ticket
 
 logger = logging.getLogger(__name__)
@@ -19,7 +20,7 @@ STAMP = "meta.json"
 DUPLICATE_HEADROOM = 4
 
 
-def _ticket(row: dict[str, Any]) -> Ticket:
+def _ticket(row: ResolvedTicket | HandoffView) -> Ticket:
     """What an agent would search by: the customer's words and how the case was resolved."""
     return Ticket(
         ticket_id=str(row["id"]),
@@ -30,8 +31,8 @@ def _ticket(row: dict[str, Any]) -> Ticket:
 
 
 class TicketSearch:
-    def __init__(self, repository: CRMRepository, directory: Path, writer: bool = False) -> None:
-        self.repository = repository
+    def __init__(self, tickets: TicketStore, directory: Path, writer: bool = False) -> None:
+        self.tickets = tickets
         self.directory = directory
         self.writer = writer
         self._lock = threading.Lock()
@@ -45,7 +46,7 @@ class TicketSearch:
     def rebuild(self) -> int:
         """Fit a fresh index on every resolved ticket in the store and save it."""
         with self._lock:
-            tickets = [_ticket(row) for row in self.repository.resolved_tickets()]
+            tickets = [_ticket(row) for row in self.tickets.resolved()]
             index = SimilarTicketIndex().fit(tickets)
             index.save(self.directory)
             self._index, self._loaded_stamp = index, self._stamp()
@@ -76,7 +77,7 @@ class TicketSearch:
         for match in found:
             distinct.setdefault(match.text, match)
         matches = list(distinct.values())[:k]
-        stored = self.repository.tickets_by_id([int(match.ticket_id) for match in matches])
+        stored = self.tickets.by_id([int(match.ticket_id) for match in matches])
         return [
             {
                 "ticket_id": int(match.ticket_id),
@@ -90,7 +91,7 @@ class TicketSearch:
             if int(match.ticket_id) in stored
         ]
 
-    def add_resolved(self, ticket: dict[str, Any]) -> None:
+    def add_resolved(self, ticket: HandoffView) -> None:
         """Index a just-resolved ticket (a first build from the store already includes it)."""
         if not self.writer:
             raise PermissionError("only the console's TicketSearch writes the index")

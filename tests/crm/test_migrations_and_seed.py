@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from bot.crm.database import create_crm_engine, migrate
+from bot.crm.database import alembic_config, create_crm_engine, migrate
 from bot.crm.models import Base, Card, Customer, Ticket, Transaction
-from bot.crm.repository import CRMRepository
 from bot.crm.seed import seed_demo
+from bot.crm.store import CRMStore
 from tests.conftest import SEED_DAY
 
 
@@ -24,11 +27,43 @@ def test_migrations_match_the_models(database_url: str) -> None:
     assert differences == []
 
 
+def staff_roles(url: str) -> dict[str, str]:
+    engine = create_crm_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT username, role FROM staff_users")).all()
+    engine.dispose()
+    return dict(rows)
+
+
+def test_0003_makes_the_bootstrap_admin_an_admin_and_downgrades_cleanly(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "0002")
+    engine = create_crm_engine(database_url)
+    with engine.begin() as connection:
+        for username in ("admin", "boss"):
+            connection.execute(
+                text(
+                    "INSERT INTO staff_users (username, password_hash, role, active, created_at) "
+                    "VALUES (:username, 'x', 'supervisor', :active, :at)"
+                ),
+                {"username": username, "active": True, "at": datetime.now(timezone.utc)},
+            )
+    migrate(database_url)
+    assert staff_roles(database_url) == {"admin": "admin", "boss": "supervisor"}
+    assert {"staff_sessions", "audit_log"} <= set(inspect(engine).get_table_names())
+
+    command.downgrade(alembic_config(database_url), "0002")
+    assert staff_roles(database_url) == {"admin": "supervisor", "boss": "supervisor"}
+    assert not {"staff_sessions", "audit_log"} & set(inspect(engine).get_table_names())
+    engine.dispose()
+    migrate(database_url)
+    assert staff_roles(database_url) == {"admin": "admin", "boss": "supervisor"}
+
+
 def test_demo_seed_has_customers_cards_transactions_and_resolved_tickets(
-    repository: CRMRepository,
+    store: CRMStore,
 ) -> None:
-    assert seed_demo(repository.engine, today=SEED_DAY) == 200
-    with Session(repository.engine) as session:
+    assert seed_demo(store.engine, today=SEED_DAY) == 200
+    with Session(store.engine) as session:
         assert session.scalar(select(func.count(Customer.id))) == 200
         customers_with_cards = session.scalar(select(func.count(func.distinct(Card.customer_id))))
         assert customers_with_cards == 200
@@ -36,7 +71,7 @@ def test_demo_seed_has_customers_cards_transactions_and_resolved_tickets(
         resolved = session.scalars(select(Ticket).where(Ticket.status == "resolved")).all()
         assert len(resolved) >= 50
         assert all(ticket.resolution for ticket in resolved)
-    assert seed_demo(repository.engine, today=SEED_DAY) == 0, "seeding twice adds nothing"
+    assert seed_demo(store.engine, today=SEED_DAY) == 0, "seeding twice adds nothing"
 
 
 def test_demo_seed_is_identical_on_every_run(tmp_path) -> None:
@@ -58,9 +93,9 @@ def test_demo_seed_is_identical_on_every_run(tmp_path) -> None:
     assert snapshots[0] == snapshots[1]
 
 
-def test_the_first_demo_customer_has_a_card_on_its_way(repository: CRMRepository) -> None:
-    seed_demo(repository.engine, customers=5, today=SEED_DAY)
-    in_transit = [c for c in repository.customer_cards(1) if c.status == "shipped"]
+def test_the_first_demo_customer_has_a_card_on_its_way(store: CRMStore) -> None:
+    seed_demo(store.engine, customers=5, today=SEED_DAY)
+    in_transit = [c for c in store.customers.cards(1) if c.status == "shipped"]
     assert len(in_transit) == 1
     assert in_transit[0].kind == "physical"
     assert in_transit[0].expected_delivery > SEED_DAY

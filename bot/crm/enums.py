@@ -1,0 +1,104 @@
+"""The CRM's vocabulary: every status, role, reason and sender, defined once.
+
+Models, store, API, OpenAPI document and the console's JavaScript (served as
+`/static/lib/enums.js`) all read these; no other module spells the values out.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Vocabulary(str, Enum):
+    """A string enum: stored, compared and sent as JSON as its plain value."""
+
+    def __str__(self) -> str:
+        return self.value
+
+    @classmethod
+    def values(cls) -> tuple[str, ...]:
+        return tuple(member.value for member in cls)
+
+
+class ConversationStatus(Vocabulary):
+    BOT = "bot"
+    HANDOFF = "handoff"
+    CLOSED = "closed"
+
+
+class TicketStatus(Vocabulary):
+    """Every ticket is open or resolved; handoffs are claimed by an agent in between."""
+
+    OPEN = "open"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+
+
+class TicketKind(Vocabulary):
+    HANDOFF = "handoff"
+    LOST_CARD = "lost_card"
+
+
+class HandoffReason(Vocabulary):
+    CUSTOMER_REQUEST = "customer_request"
+    FRUSTRATION = "frustration"
+    REPEATED_FALLBACK = "repeated_fallback"
+
+
+class StaffRole(Vocabulary):
+    """Ordered by rank: a role may do everything the roles before it may do."""
+
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return list(StaffRole).index(self)
+
+    def allows(self, required: StaffRole) -> bool:
+        return self.rank >= required.rank
+
+
+class Sender(Vocabulary):
+    CUSTOMER = "customer"
+    BOT = "bot"
+    AGENT = "agent"
+
+
+class CardStatus(Vocabulary):
+    """A card goes ordered -> shipped -> delivered -> active, and may be blocked at any point."""
+
+    ORDERED = "ordered"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    ACTIVE = "active"
+    BLOCKED = "blocked"
+
+
+class AuditAction(Vocabulary):
+    """What a staff member did, as the audit log records it."""
+
+    READ_CONVERSATION = "read_conversation"
+    LIST_CONVERSATIONS = "list_conversations"
+    READ_CUSTOMER = "read_customer"
+    ISSUE_WIDGET_TOKEN = "issue_widget_token"
+    CLAIM_HANDOFF = "claim_handoff"
+    REPLY_HANDOFF = "reply_handoff"
+    RESOLVE_HANDOFF = "resolve_handoff"
+    CREATE_STAFF = "create_staff"
+    UPDATE_STAFF = "update_staff"
+    LOGIN = "login"
+    LOGOUT = "logout"
+    READ_AUDIT = "read_audit"
+    SEARCH_TICKETS = "search_tickets"
+
+
+SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (
+    ConversationStatus,
+    TicketStatus,
+    TicketKind,
+    HandoffReason,
+    StaffRole,
+    Sender,
+)

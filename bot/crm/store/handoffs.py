@@ -1,0 +1,259 @@
+"""Handoffs: tickets that queue a conversation for a person, who claims, answers and resolves it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.crm.enums import ConversationStatus, HandoffReason, Sender, TicketKind, TicketStatus
+from bot.crm.models import Conversation, Message, Ticket
+from bot.crm.store.base import Conflict, NotFound, StoreBase, iso
+from bot.crm.store.conversations import ensure_conversation, message_view
+from bot.crm.store.records import AgentMessage, Changes, HandoffView
+
+LIVE = (TicketStatus.OPEN, TicketStatus.CLAIMED)
+"""A live handoff still needs a person; a conversation has at most one."""
+
+
+class HandoffStore(StoreBase):
+    def open(
+        self,
+        *,
+        conversation_id: str,
+        customer_id: int | None,
+        reason: HandoffReason,
+        priority: int,
+        subject: str,
+        text: str,
+        packet: dict[str, Any],
+        category: str | None = None,
+    ) -> int:
+        """Queue the conversation for a person, once: an open or claimed handoff is reused."""
+        now = datetime.now(timezone.utc)
+        with self._session() as session:
+            conversation = ensure_conversation(session, conversation_id, customer_id, now)
+            existing = session.scalars(
+                select(Ticket).where(
+                    Ticket.conversation_id == conversation_id,
+                    Ticket.kind == TicketKind.HANDOFF,
+                    Ticket.status.in_(LIVE),
+                )
+            ).first()
+            conversation.status = ConversationStatus.HANDOFF
+            if existing is not None:
+                return existing.id
+            ticket = Ticket(
+                kind=TicketKind.HANDOFF,
+                category=category,
+                conversation_id=conversation_id,
+                customer_id=customer_id,
+                status=TicketStatus.OPEN,
+                priority=priority,
+                subject=subject,
+                text=text,
+                packet={**packet, "reason": reason},
+                created_at=now,
+            )
+            session.add(ticket)
+            session.flush()
+            return ticket.id
+
+    def queue_position(self, ticket_id: int) -> int:
+        """1 for the next handoff an agent will take; counts open handoffs queued before it."""
+        with self._session() as session:
+            ticket = session.get(Ticket, ticket_id)
+            if ticket is None:
+                raise NotFound(f"handoff {ticket_id} not found")
+            ahead = session.scalar(
+                select(func.count(Ticket.id)).where(
+                    Ticket.kind == TicketKind.HANDOFF,
+                    Ticket.status == TicketStatus.OPEN,
+                    Ticket.id != ticket.id,
+                    or_(
+                        Ticket.priority < ticket.priority,
+                        and_(
+                            Ticket.priority == ticket.priority,
+                            Ticket.created_at <= ticket.created_at,
+                        ),
+                    ),
+                )
+            )
+            return ahead + 1
+
+    def list(self, status: TicketStatus) -> list[HandoffView]:
+        """Handoffs in queue order: most urgent first (1 is highest), then longest waiting."""
+        with self._session() as session:
+            tickets = session.scalars(
+                select(Ticket)
+                .where(Ticket.kind == TicketKind.HANDOFF, Ticket.status == status)
+                .order_by(Ticket.priority, Ticket.created_at, Ticket.id)
+            ).all()
+            return [_handoff_view(ticket) for ticket in tickets]
+
+    def get(self, ticket_id: int) -> HandoffView:
+        with self._session() as session:
+            return _handoff_view(_handoff(session, ticket_id))
+
+    def claim(self, ticket_id: int, staff_id: int) -> HandoffView:
+        """Assign an open handoff to an agent; exactly one of two racing claims succeeds."""
+        with self._session() as session:
+            claimed = session.execute(
+                update(Ticket)
+                .where(
+                    Ticket.id == ticket_id,
+                    Ticket.kind == TicketKind.HANDOFF,
+                    Ticket.status == TicketStatus.OPEN,
+                )
+                .values(
+                    status=TicketStatus.CLAIMED,
+                    assigned_to=staff_id,
+                    claimed_at=datetime.now(timezone.utc),
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        handoff = self.get(ticket_id)
+        if not claimed:
+            raise Conflict(
+                f"handoff {ticket_id} is {handoff['status'].value}, it cannot be claimed"
+            )
+        return handoff
+
+    def resolve(
+        self, ticket_id: int, staff_id: int, resolution: str, return_to_bot: bool
+    ) -> HandoffView:
+        with self._session() as session:
+            ticket = _held_handoff(session, ticket_id, staff_id)
+            ticket.status = TicketStatus.RESOLVED
+            ticket.resolution = resolution
+            ticket.resolved_at = datetime.now(timezone.utc)
+            conversation = session.get(Conversation, ticket.conversation_id)
+            conversation.status = (
+                ConversationStatus.BOT if return_to_bot else ConversationStatus.CLOSED
+            )
+            session.flush()
+            return _handoff_view(ticket)
+
+    def record_agent_message(self, ticket_id: int, staff_id: int, text: str) -> AgentMessage:
+        """Log an agent's message; only the agent holding a live handoff may speak in it."""
+        now = datetime.now(timezone.utc)
+        with self._session() as session:
+            ticket = _held_handoff(session, ticket_id, staff_id)
+            message = Message(
+                conversation_id=ticket.conversation_id,
+                event_key=uuid.uuid4().hex,
+                seq=now.timestamp(),
+                sender=Sender.AGENT,
+                text=text,
+                data={"staff_id": staff_id},
+                channel="console",
+                created_at=now,
+            )
+            session.add(message)
+            session.get(Conversation, ticket.conversation_id).last_message_at = now
+            session.flush()
+            return {"conversation_id": ticket.conversation_id, **message_view(message)}
+
+    def record_csat(self, conversation_id: str, score: int) -> int | None:
+        """Attach a 1-5 rating to the conversation's latest resolved handoff; its id, or None."""
+        if not 1 <= score <= 5:
+            raise ValueError("a CSAT score is between 1 and 5")
+        with self._session() as session:
+            ticket = session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.conversation_id == conversation_id,
+                    Ticket.kind == TicketKind.HANDOFF,
+                    Ticket.status == TicketStatus.RESOLVED,
+                )
+                .order_by(Ticket.resolved_at.desc(), Ticket.id.desc())
+                .limit(1)
+            ).first()
+            if ticket is None:
+                return None
+            ticket.csat = score
+            ticket.csat_at = datetime.now(timezone.utc)
+            return ticket.id
+
+    def last_ids(self) -> tuple[int, int]:
+        """The newest message and ticket ids: where a live feed starts following."""
+        with self._session() as session:
+            return (
+                session.scalar(select(func.max(Message.id))) or 0,
+                session.scalar(select(func.max(Ticket.id))) or 0,
+            )
+
+    def changes_since(self, message_id: int, ticket_id: int) -> Changes:
+        """New messages of handed-off conversations and new or changed handoffs, for live feeds."""
+        with self._session() as session:
+            messages = session.execute(
+                select(Message, Ticket.id)
+                .join(Conversation, Message.conversation_id == Conversation.id)
+                .join(
+                    Ticket,
+                    and_(
+                        Ticket.conversation_id == Conversation.id,
+                        Ticket.kind == TicketKind.HANDOFF,
+                        Ticket.status.in_(LIVE),
+                    ),
+                )
+                .where(Message.id > message_id)
+                .order_by(Message.id)
+            ).all()
+            tickets = session.scalars(
+                select(Ticket)
+                .where(Ticket.kind == TicketKind.HANDOFF, Ticket.id > ticket_id)
+                .order_by(Ticket.id)
+            ).all()
+            last_message = session.scalar(select(func.max(Message.id))) or 0
+            return {
+                "messages": [
+                    {
+                        "handoff_id": handoff_id,
+                        "conversation_id": m.conversation_id,
+                        **message_view(m),
+                    }
+                    for m, handoff_id in messages
+                ],
+                "handoffs": [_handoff_view(t) for t in tickets],
+                "last_message_id": max(last_message, message_id),
+                "last_ticket_id": max([ticket_id] + [t.id for t in tickets]),
+            }
+
+
+def _handoff(session: Session, ticket_id: int) -> Ticket:
+    ticket = session.get(Ticket, ticket_id)
+    if ticket is None or ticket.kind != TicketKind.HANDOFF:
+        raise NotFound(f"handoff {ticket_id} not found")
+    return ticket
+
+
+def _held_handoff(session: Session, ticket_id: int, staff_id: int) -> Ticket:
+    """The handoff, if this agent holds it now: claimed by them and not yet resolved."""
+    ticket = _handoff(session, ticket_id)
+    if ticket.status != TicketStatus.CLAIMED or ticket.assigned_to != staff_id:
+        raise Conflict(f"handoff {ticket_id} is {ticket.status} and not held by you")
+    return ticket
+
+
+def _handoff_view(ticket: Ticket) -> HandoffView:
+    return {
+        "id": ticket.id,
+        "conversation_id": ticket.conversation_id,
+        "customer_id": ticket.customer_id,
+        "status": TicketStatus(ticket.status),
+        "category": ticket.category,
+        "priority": ticket.priority,
+        "subject": ticket.subject,
+        "text": ticket.text,
+        "packet": ticket.packet,
+        "assigned_to": ticket.assigned_to,
+        "resolution": ticket.resolution,
+        "csat": ticket.csat,
+        "created_at": iso(ticket.created_at),
+        "claimed_at": iso(ticket.claimed_at),
+        "resolved_at": iso(ticket.resolved_at),
+    }
