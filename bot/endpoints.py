@@ -39,7 +39,7 @@ def render_endpoints(settings: Settings) -> dict[str, Any]:
     endpoints: dict[str, Any] = {
         "action_endpoint": {"url": f"{settings.action_url}/webhook"},
         "tracker_store": _tracker_store(settings.tracker_url),
-        "event_broker": {"type": "bot.crm.broker.CRMEventBroker"},
+        "event_broker": {"type": "bot.rasa_plugins.broker.CRMEventBroker"},
     }
     if settings.redis_url:
         redis = make_url(settings.redis_url)

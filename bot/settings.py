@@ -24,7 +24,6 @@ class Settings:
     secret_key: str
     admin_password: str | None
     redis_url: str | None
-    amqp_url: str | None
 
     @property
     def rasa_url(self) -> str:
@@ -89,5 +88,4 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=_secret_key(env, var_dir),
         admin_password=env.get("CRM_ADMIN_PASSWORD") or None,
         redis_url=env.get("CRM_REDIS_URL") or None,
-        amqp_url=env.get("CRM_AMQP_URL") or None,
     )

@@ -14,9 +14,9 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.crm.database import create_crm_engine
-from bot.crm.events import message_from_event
-from bot.crm.identity import customer_id_from_token
-from bot.crm.repository import CRMRepository
+from bot.crm.store import CRMStore
+from bot.identity import verified_customer
+from bot.rasa_plugins.events import message_from_event
 from bot.settings import load_settings
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,8 @@ logger = logging.getLogger(__name__)
 class CRMEventBroker(EventBroker):
     """Stores Rasa's message events in the CRM store of `CRM_DATABASE_URL` (or `url`)."""
 
-    def __init__(self, repository: CRMRepository, secret_key: str) -> None:
-        self.repository = repository
+    def __init__(self, store: CRMStore, secret_key: str) -> None:
+        self.store = store
         self.secret_key = secret_key
 
     @classmethod
@@ -37,26 +37,23 @@ class CRMEventBroker(EventBroker):
     ) -> CRMEventBroker:
         settings = load_settings()
         url = (broker_config.url if broker_config else None) or settings.database_url
-        return cls(CRMRepository(create_crm_engine(url)), settings.secret_key)
+        return cls(CRMStore(create_crm_engine(url)), settings.secret_key)
 
     def _resolve_customer(self, token: object) -> int | None:
-        customer_id = customer_id_from_token(self.secret_key, token)
-        if customer_id is None or not self.repository.customer_exists(customer_id):
-            return None
-        return customer_id
+        return verified_customer(self.secret_key, token, self.store.customers.exists)
 
     def publish(self, event: dict[str, Any]) -> None:
         record = message_from_event(event, self._resolve_customer)
         if record is not None:
-            self.repository.record_message(record)
+            self.store.conversations.record_message(record)
 
     def is_ready(self) -> bool:
         try:
-            self.repository.ping()
+            self.store.ping()
         except Exception:
             logger.exception("CRM store is not reachable")
             return False
         return True
 
     async def close(self) -> None:
-        self.repository.engine.dispose()
+        self.store.dispose()

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.crm.repository import MessageRecord
+from bot.crm.enums import Sender
+from bot.crm.store import MessageRecord
 from nlp.pii import redact_text
 from nlp.sentiment import score
 
-SENDER_BY_EVENT = {"user": "customer", "bot": "bot"}
+SENDER_BY_EVENT = {"user": Sender.CUSTOMER, "bot": Sender.BOT}
 ENTITY_FIELDS = ("entity", "value", "start", "end", "extractor", "role", "group")
 
 
@@ -58,7 +59,7 @@ def message_from_event(
         "text": redact_text(event["text"]) if isinstance(event.get("text"), str) else None,
         "created_at": datetime.fromtimestamp(timestamp, tz=timezone.utc),
     }
-    if sender == "bot":
+    if sender is Sender.BOT:
         data = {key: value for key, value in (event.get("data") or {}).items() if value}
         return MessageRecord(**common, data=data or None)
     parse_data = event.get("parse_data") or {}

@@ -6,7 +6,6 @@ sees the message, so the raw text never reaches the tracker store, the logs or t
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -17,6 +16,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.json_input import InputError, error_body, json_object
 from nlp.pii import redact_text
 
 logger = logging.getLogger(__name__)
@@ -25,50 +25,36 @@ MAX_MESSAGE_CHARS = 5000
 MAX_SENDER_CHARS = 255
 
 
-class BadRequest(ValueError):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-
-
 def error_response(status: int, code: str, message: str) -> HTTPResponse:
-    return response.json({"error": {"code": code, "message": message}}, status=status)
+    return response.json(error_body(code, message), status=status)
 
 
 def parse_webhook_body(body: bytes) -> tuple[str, str, dict[str, Any]]:
-    """Sender, text and metadata of a webhook request, or BadRequest saying what is wrong."""
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise BadRequest(400, "invalid_utf8", "The request body is not valid UTF-8.") from None
-    except json.JSONDecodeError as error:
-        raise BadRequest(400, "invalid_json", f"The request body is not JSON: {error}") from None
-    if not isinstance(payload, dict):
-        raise BadRequest(400, "invalid_body", "The request body must be a JSON object.")
+    """Sender, text and metadata of a webhook request, or InputError saying what is wrong."""
+    payload = json_object(body)
     sender = payload.get("sender")
     if not isinstance(sender, str) or not sender.strip():
-        raise BadRequest(400, "invalid_sender", "'sender' must be a non-empty string.")
+        raise InputError(400, "invalid_sender", "'sender' must be a non-empty string.")
     if len(sender) > MAX_SENDER_CHARS or not sender.isprintable():
-        raise BadRequest(
+        raise InputError(
             400,
             "invalid_sender",
             f"'sender' must be at most {MAX_SENDER_CHARS} printable characters.",
         )
     text = payload.get("message")
     if not isinstance(text, str):
-        raise BadRequest(400, "invalid_message", "'message' must be a string.")
+        raise InputError(400, "invalid_message", "'message' must be a string.")
     if not text.strip():
-        raise BadRequest(400, "empty_message", "'message' must not be empty.")
+        raise InputError(400, "empty_message", "'message' must not be empty.")
     if len(text) > MAX_MESSAGE_CHARS:
-        raise BadRequest(
+        raise InputError(
             413,
             "message_too_long",
             f"'message' has {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}.",
         )
     metadata = payload.get("metadata") or {}
     if not isinstance(metadata, dict):
-        raise BadRequest(400, "invalid_metadata", "'metadata' must be a JSON object.")
+        raise InputError(400, "invalid_metadata", "'metadata' must be a JSON object.")
     return sender, text, metadata
 
 
@@ -95,8 +81,8 @@ class ValidatedRestInput(RestInput):
         async def receive(request: Request) -> HTTPResponse:
             try:
                 sender, text, metadata = parse_webhook_body(request.body)
-            except BadRequest as error:
-                return error_response(error.status, error.code, str(error))
+            except InputError as error:
+                return error_response(error.status, error.code, error.message)
             collector = CollectingOutputChannel()
             try:
                 await on_new_message(

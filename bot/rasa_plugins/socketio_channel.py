@@ -8,9 +8,6 @@ widget keeps one connection for the bot and the person.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -21,20 +18,18 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels.rest import MAX_MESSAGE_CHARS, error_response
+from bot.crm.enums import Sender
+from bot.json_input import InputError, json_object
+from bot.rasa_plugins.rest_channel import MAX_MESSAGE_CHARS, error_response
 from bot.settings import load_settings
+from bot.signing import SIGNATURE_HEADER, verify
 from nlp.pii import redact_text
 
 logger = logging.getLogger(__name__)
-SIGNATURE_HEADER = "X-CRM-Signature"
 TOO_LONG_REPLY = (
     f"Sorry, I can only read messages of up to {MAX_MESSAGE_CHARS} characters. "
     "Could you say it more briefly?"
 )
-
-
-def sign(secret_key: str, body: bytes) -> str:
-    return hmac.new(secret_key.encode(), body, hashlib.sha256).hexdigest()
 
 
 class CRMSocketIOInput(SocketIOInput):
@@ -64,16 +59,16 @@ class CRMSocketIOInput(SocketIOInput):
         @webhook.route("/agent_message", methods=["POST"])
         async def agent_message(request: Request) -> HTTPResponse:
             signature = request.headers.get(SIGNATURE_HEADER, "")
-            if not hmac.compare_digest(signature, sign(secret_key, request.body)):
+            if not verify(secret_key, request.body, signature):
                 return error_response(401, "unauthorized", "Missing or wrong signature.")
             try:
-                payload = json.loads(request.body)
+                payload = json_object(request.body)
                 conversation_id = payload["conversation_id"]
                 text = payload["text"]
-            except (ValueError, KeyError, TypeError):
+            except (InputError, KeyError):
                 return error_response(400, "invalid_body", "Expected conversation_id and text.")
             room = self.sio.manager.rooms.get(self.namespace or "/", {}).get(conversation_id)
-            message = {"text": text, "sender": "agent", "agent": payload.get("agent", "")}
+            message = {"text": text, "sender": Sender.AGENT, "agent": payload.get("agent", "")}
             await self.sio.emit(self.bot_message_evt, message, room=conversation_id)
             return response.json({"delivered": bool(room)})
 

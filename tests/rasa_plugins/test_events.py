@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.crm.events import event_key, message_from_event
-from bot.crm.identity import customer_id_from_token, issue_customer_token
+from bot.identity import customer_id_from_token, issue_customer_token
+from bot.rasa_plugins.events import event_key, message_from_event
 
 USER_EVENT = {
     "sender_id": "conv-1",

@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from bot.channels.rest import MAX_MESSAGE_CHARS, BadRequest, parse_webhook_body
+from bot.json_input import InputError
+from bot.rasa_plugins.rest_channel import MAX_MESSAGE_CHARS, parse_webhook_body
 
 
 def body(**payload) -> bytes:
@@ -38,7 +39,7 @@ def test_a_valid_request_gives_sender_text_and_metadata() -> None:
     ],
 )
 def test_bad_input_is_rejected_with_a_code(raw: bytes, status: int, code: str) -> None:
-    with pytest.raises(BadRequest) as caught:
+    with pytest.raises(InputError) as caught:
         parse_webhook_body(raw)
     assert (caught.value.status, caught.value.code) == (status, code)
     assert str(caught.value)

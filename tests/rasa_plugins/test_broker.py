@@ -1,0 +1,161 @@
+"""The event broker against a real CRM store: what lands, who it is linked to, and failures."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from itsdangerous import TimestampSigner
+from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+from sqlalchemy.exc import OperationalError
+
+from bot.crm.database import create_crm_engine
+from bot.crm.enums import Sender
+from bot.crm.store import CRMStore, NotFound
+from bot.identity import CUSTOMER_TOKEN_MAX_AGE_S, issue_customer_token
+from bot.rasa_plugins.broker import CRMEventBroker
+
+SECRET = "broker-test-secret"
+SENT_AT = 1763800000.0
+SEEDED_CUSTOMER = 3
+UNKNOWN_CUSTOMER = 999_999
+
+
+def published(conversation_id: str, event: Event) -> dict[str, Any]:
+    """The body Rasa's tracker store hands to `publish` for one new event."""
+    return {"sender_id": conversation_id, **event.as_dict()}
+
+
+def customer_says(conversation_id: str, text: str, token: str | None = None) -> dict[str, Any]:
+    event = UserUttered(
+        text,
+        intent={"name": "greet", "confidence": 0.91},
+        input_channel="rest",
+        metadata={"customer_token": token} if token else {},
+        message_id=f"{conversation_id}-user",
+        timestamp=SENT_AT,
+    )
+    return published(conversation_id, event)
+
+
+def bot_says(conversation_id: str, text: str) -> dict[str, Any]:
+    event = BotUttered(text, metadata={"utter_action": "utter_greet"}, timestamp=SENT_AT + 1)
+    return published(conversation_id, event)
+
+
+@pytest.fixture
+def unreachable_store(tmp_path: Path) -> Iterator[CRMStore]:
+    """A store whose database cannot be opened (the path is a folder)."""
+    store = CRMStore(create_crm_engine(f"sqlite:///{tmp_path}"))
+    yield store
+    store.dispose()
+
+
+def expired_token(customer_id: int) -> str:
+    issued_at = int(time.time()) - CUSTOMER_TOKEN_MAX_AGE_S - 60
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TimestampSigner, "get_timestamp", lambda _signer: issued_at)
+        return issue_customer_token(SECRET, customer_id)
+
+
+def test_a_customer_and_a_bot_message_land_once(store: CRMStore) -> None:
+    broker = CRMEventBroker(store, SECRET)
+    user = customer_says("conv-1", "hello there")
+    bot = bot_says("conv-1", "Hi! How can I help?")
+    for event in (user, bot, user, bot):
+        broker.publish(event)
+    conversation = store.conversations.get("conv-1")
+    assert [(message["sender"], message["text"]) for message in conversation["messages"]] == [
+        (Sender.CUSTOMER, "hello there"),
+        (Sender.BOT, "Hi! How can I help?"),
+    ]
+    customer_message = conversation["messages"][0]
+    assert (customer_message["intent"], customer_message["channel"]) == ("greet", "rest")
+    assert conversation["customer_id"] is None
+
+
+def test_events_that_are_not_messages_store_nothing(store: CRMStore) -> None:
+    CRMEventBroker(store, SECRET).publish(published("conv-1", ActionExecuted("action_listen")))
+    with pytest.raises(NotFound):
+        store.conversations.get("conv-1")
+
+
+def test_a_valid_customer_token_links_the_customer(seeded_store: CRMStore) -> None:
+    token = issue_customer_token(SECRET, SEEDED_CUSTOMER)
+    CRMEventBroker(seeded_store, SECRET).publish(customer_says("conv-1", "hi", token))
+    assert seeded_store.conversations.get("conv-1")["customer_id"] == SEEDED_CUSTOMER
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda: issue_customer_token("another-key", SEEDED_CUSTOMER),
+        lambda: issue_customer_token(SECRET, SEEDED_CUSTOMER) + "x",
+        lambda: expired_token(SEEDED_CUSTOMER),
+        lambda: issue_customer_token(SECRET, UNKNOWN_CUSTOMER),
+    ],
+    ids=["forged", "tampered", "expired", "unknown_customer"],
+)
+def test_a_token_that_does_not_verify_links_no_one(seeded_store: CRMStore, make_token) -> None:
+    CRMEventBroker(seeded_store, SECRET).publish(customer_says("conv-1", "hi", make_token()))
+    conversation = seeded_store.conversations.get("conv-1")
+    assert conversation["customer_id"] is None
+    assert [message["text"] for message in conversation["messages"]] == ["hi"]
+
+
+def test_is_ready_only_while_the_store_answers(
+    store: CRMStore, unreachable_store: CRMStore
+) -> None:
+    assert CRMEventBroker(store, SECRET).is_ready()
+    assert not CRMEventBroker(unreachable_store, SECRET).is_ready()
+
+
+def test_a_store_error_in_publish_propagates(unreachable_store: CRMStore) -> None:
+    with pytest.raises(OperationalError):
+        CRMEventBroker(unreachable_store, SECRET).publish(customer_says("conv-1", "hi"))
+
+
+async def test_a_store_error_fails_rasas_save_and_the_turn_is_not_kept(
+    unreachable_store: CRMStore, tmp_path: Path
+) -> None:
+    """Today's behaviour, as Rasa's agent wires it (SQL tracker store in a fail-safe wrapper).
+
+    Rasa streams events before it writes them, so the error stops the SQL tracker store's
+    save; the in-memory fallback streams to the same broker and fails too, and the error
+    reaches Rasa's message processor (the REST channel answers 503).
+    """
+    broker = CRMEventBroker(unreachable_store, SECRET)
+    tracker_store = FailSafeTrackerStore(
+        SQLTrackerStore(
+            Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"), event_broker=broker
+        )
+    )
+    user = UserUttered("hi", intent={"name": "greet", "confidence": 0.91}, timestamp=SENT_AT)
+    with pytest.raises(OperationalError):
+        await tracker_store.save(DialogueStateTracker.from_events("conv-1", [user]))
+    assert await tracker_store.retrieve("conv-1") is None
+
+
+async def test_from_endpoint_config_uses_the_url_else_the_database_setting(
+    store: CRMStore, database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CRM_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CRM_SECRET_KEY", SECRET)
+    monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{tmp_path / 'not-this-one.sqlite3'}")
+    from_url = await CRMEventBroker.from_endpoint_config(EndpointConfig(url=database_url))
+    from_url.publish(customer_says("conv-url", "hi"))
+    await from_url.close()
+    monkeypatch.setenv("CRM_DATABASE_URL", database_url)
+    from_settings = await CRMEventBroker.from_endpoint_config(None)
+    from_settings.publish(customer_says("conv-settings", "hi"))
+    await from_settings.close()
+    assert from_url.secret_key == SECRET
+    conversations, _ = store.conversations.list()
+    assert {conversation["id"] for conversation in conversations} == {"conv-url", "conv-settings"}
