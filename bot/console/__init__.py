@@ -1,1 +1,1 @@
-"""The staff console: JSON API, agent and supervisor pages, health."""
+"""The staff console: the agents' page and JSON API, the demo site with the chat widget, health."""

@@ -7,19 +7,18 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from bot.crm.store import Conflict, InvalidCursor, NotFound
+from bot.json_input import HttpError, error_body
+
 logger = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
+class ApiError(HttpError):
+    """Raised by handlers; the middleware turns it into the JSON error shape."""
 
 
 def error_json(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+    return web.json_response(error_body(code, message), status=status)
 
 
 HTTP_CODES = {
@@ -35,13 +34,19 @@ async def error_middleware(
 ) -> web.StreamResponse:
     try:
         return await handler(request)
-    except ApiError as error:
+    except HttpError as error:
         return error_json(error.status, error.code, error.message)
+    # The store's refusals are answered here, so handlers call the store without translating.
+    except NotFound as error:
+        return error_json(404, "not_found", str(error))
+    except Conflict as error:
+        return error_json(409, "conflict", str(error))
+    except InvalidCursor as error:
+        return error_json(400, "invalid_parameter", str(error))
     except web.HTTPException as error:
         if error.status < 400:
             raise
-        code = HTTP_CODES.get(error.status, "http_error")
-        return error_json(error.status, code, error.reason)
+        return error_json(error.status, HTTP_CODES.get(error.status, "http_error"), error.reason)
     except Exception:
         logger.exception("unhandled error on %s %s", request.method, request.path)
         return error_json(500, "internal_error", "Something went wrong on our side.")

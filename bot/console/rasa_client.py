@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bot.channels.socketio import SIGNATURE_HEADER, sign
 from bot.console.errors import ApiError
 from bot.settings import Settings
+from bot.signing import SIGNATURE_HEADER, sign
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
 

@@ -1,26 +1,23 @@
-"""Reading and checking request input, so every handler rejects bad input the same way."""
+"""Reading and checking request input, so every handler rejects bad input the same way.
+
+JSON bodies are parsed by `bot.json_input`, as the customer channels parse theirs.
+"""
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from aiohttp import web
 
 from bot.console.errors import ApiError
+from bot.json_input import json_object
+
+Choice = TypeVar("Choice", bound=Enum)
 
 
-async def json_object(request: web.Request) -> dict[str, Any]:
-    body = await request.read()
-    try:
-        payload = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise ApiError(400, "invalid_utf8", "The request body is not valid UTF-8.") from None
-    except json.JSONDecodeError as error:
-        raise ApiError(400, "invalid_json", f"The request body is not JSON: {error}") from None
-    if not isinstance(payload, dict):
-        raise ApiError(400, "invalid_body", "The request body must be a JSON object.")
-    return payload
+async def json_body(request: web.Request) -> dict[str, Any]:
+    return json_object(await request.read())
 
 
 def string_field(payload: dict[str, Any], name: str, max_length: int = 200) -> str:
@@ -49,13 +46,16 @@ def int_param(
     return value
 
 
-def choice_param(request: web.Request, name: str, choices: tuple[str, ...]) -> str | None:
+def enum_param(request: web.Request, name: str, choices: type[Choice]) -> Choice | None:
+    """The query parameter as a member of `choices`, None when absent."""
     raw = request.query.get(name)
     if raw is None or raw == "":
         return None
-    if raw not in choices:
-        raise ApiError(400, "invalid_parameter", f"'{name}' must be one of {', '.join(choices)}.")
-    return raw
+    try:
+        return choices(raw)
+    except ValueError:
+        allowed = ", ".join(member.value for member in choices)
+        raise ApiError(400, "invalid_parameter", f"'{name}' must be one of {allowed}.") from None
 
 
 def int_path(request: web.Request, name: str) -> int:

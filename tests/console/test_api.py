@@ -1,4 +1,4 @@
-"""The console's JSON API through a real aiohttp server over a real (SQLite) CRM store."""
+"""The console's JSON API through a real aiohttp server over a real CRM store."""
 
 from __future__ import annotations
 
@@ -8,16 +8,16 @@ from dataclasses import replace
 import pytest
 from openapi_spec_validator import validate_spec
 
-from bot.console.app import init_app, load_openapi
-from bot.crm.database import create_crm_engine, migrate
-from bot.crm.identity import customer_id_from_token
-from bot.crm.repository import CRMRepository
-from bot.crm.seed import seed_demo
+from bot.console.app import init_app
+from bot.console.openapi import DOCUMENTED_ENUMS, load_openapi
+from bot.crm.enums import SHARED_WITH_CONSOLE, HandoffReason, Sender, StaffRole
+from bot.crm.store import CRMStore
+from bot.identity import customer_id_from_token
 from bot.settings import load_settings
-from tests.conftest import SEED_DAY
-from tests.crm.test_repository import record
+from tests.crm.test_conversations import record
 
 PASSWORD = "supervisor-password"
+DOCUMENTED_OUTSIDE_API = ("/healthz", "/static/lib/enums.js")
 
 
 @pytest.fixture
@@ -28,30 +28,33 @@ def settings(tmp_path):
 
 
 @pytest.fixture
-def store(settings) -> CRMRepository:
-    migrate(settings.database_url)
-    repository = CRMRepository(create_crm_engine(settings.database_url))
-    seed_demo(repository.engine, customers=5, today=SEED_DAY)
-    repository.create_staff("boss", PASSWORD, "supervisor")
-    repository.create_staff("agent", "agent-password", "agent")
-    for index, (sender, intent) in enumerate([("customer", "greet"), ("bot", None)]):
-        repository.record_message(
+def console_store(seeded_store: CRMStore) -> CRMStore:
+    """The seeded store with two staff accounts and one conversation."""
+    store = seeded_store
+    store.staff.create("boss", PASSWORD, StaffRole.SUPERVISOR)
+    store.staff.create("agent", "agent-password", StaffRole.AGENT)
+    for index, (sender, intent) in enumerate([(Sender.CUSTOMER, "greet"), (Sender.BOT, None)]):
+        store.conversations.record_message(
             record("conv-1", f"k{index}", index, sender, intent=intent, customer_id=1)
         )
-    return repository
+    return store
 
 
 @pytest.fixture
-async def client(aiohttp_client, settings, store):
-    return await aiohttp_client(await init_app(settings, store))
+async def client(aiohttp_client, settings, console_store):
+    return await aiohttp_client(await init_app(settings, console_store))
 
 
-async def login(client, username="boss", password=PASSWORD) -> dict[str, str]:
+async def token(client, username="boss", password=PASSWORD) -> str:
     reply = await client.post(
         "/api/v1/auth/login", json={"username": username, "password": password}
     )
     assert reply.status == 200
-    return {"Authorization": f"Bearer {(await reply.json())['token']}"}
+    return (await reply.json())["token"]
+
+
+async def login(client, username="boss", password=PASSWORD) -> dict[str, str]:
+    return {"Authorization": f"Bearer {await token(client, username, password)}"}
 
 
 async def assert_error(reply, status: int, code: str) -> None:
@@ -147,7 +150,7 @@ async def test_the_api_needs_a_valid_token_and_role(client) -> None:
     await assert_error(await client.get("/api/v1/staff", headers=agent), 403, "forbidden")
 
 
-async def test_supervisors_manage_staff(client, store) -> None:
+async def test_supervisors_manage_staff(client, console_store) -> None:
     headers = await login(client)
     reply = await client.post(
         "/api/v1/staff",
@@ -156,7 +159,7 @@ async def test_supervisors_manage_staff(client, store) -> None:
     )
     assert reply.status == 201
     assert (await reply.json())["role"] == "agent"
-    assert store.authenticate("newbie", "long enough pw") is not None
+    assert console_store.staff.authenticate("newbie", "long enough pw") is not None
     again = await client.post(
         "/api/v1/staff",
         json={"username": "newbie", "password": "long enough pw", "role": "agent"},
@@ -194,10 +197,59 @@ async def test_the_openapi_document_is_valid_and_covers_every_route(client) -> N
     for resource in client.server.app.router.resources():
         info = resource.get_info()
         path = info.get("path") or info.get("formatter")
-        if path is None or not (path.startswith("/api/") or path == "/healthz"):
+        if path is None or not (path.startswith("/api/") or path in DOCUMENTED_OUTSIDE_API):
             continue
         for route in resource:
             if route.method != "HEAD":
                 served.add((path, route.method))
     assert served == documented
     assert all(re.fullmatch(r"[a-z0-9/_{}.-]+", path) for path, _ in served)
+
+
+def test_the_openapi_document_takes_its_enums_from_python() -> None:
+    schemas = load_openapi()["components"]["schemas"]
+    for enum in DOCUMENTED_ENUMS:
+        assert schemas[enum.__name__]["enum"] == list(enum.values())
+
+
+async def test_enums_js_exports_every_shared_enum(client) -> None:
+    reply = await client.get("/static/lib/enums.js")
+    assert reply.status == 200
+    assert reply.content_type == "application/javascript"
+    assert reply.headers["Cache-Control"] == "no-cache"
+    assert reply.headers["X-Content-Type-Options"] == "nosniff"
+    script = await reply.text()
+    assert (
+        'export const TicketStatus = Object.freeze({"OPEN": "open", "CLAIMED": "claimed", '
+        '"RESOLVED": "resolved"});'
+    ) in script.splitlines()
+    exported = re.findall(r"^export const (\w+) = Object\.freeze\(", script, re.MULTILINE)
+    assert exported == [enum.__name__ for enum in SHARED_WITH_CONSOLE]
+
+
+async def test_the_live_websocket_needs_an_agent_token(client) -> None:
+    await assert_error(await client.get("/api/v1/ws"), 401, "unauthorized")
+    await assert_error(await client.get("/api/v1/ws?token=forged"), 401, "unauthorized")
+
+
+async def test_the_live_websocket_pushes_new_and_claimed_handoffs(client, console_store) -> None:
+    agent_token = await token(client, "agent", "agent-password")
+    async with client.ws_connect(f"/api/v1/ws?token={agent_token}") as socket:
+        handoff_id = console_store.handoffs.open(
+            conversation_id="conv-1",
+            customer_id=1,
+            reason=HandoffReason.CUSTOMER_REQUEST,
+            priority=2,
+            subject="Wants a person",
+            text="let me talk to a human",
+            packet={},
+        )
+        created = await socket.receive_json(timeout=5)
+        assert created["type"] == "handoff_created"
+        assert created["handoff"]["id"] == handoff_id
+        headers = {"Authorization": f"Bearer {agent_token}"}
+        reply = await client.post(f"/api/v1/handoffs/{handoff_id}/claim", headers=headers)
+        assert reply.status == 200
+        claimed = await socket.receive_json(timeout=5)
+        assert claimed["type"] == "handoff_claimed"
+        assert claimed["handoff"]["status"] == "claimed"

@@ -1,21 +1,25 @@
-"""The console's pages: the demo bank site with the chat widget, the agent console, widget files."""
+"""The console's pages and scripts: the demo bank site with the chat widget, the agent console,
+the widget's files and the CRM's enums as a JavaScript module."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.console.context import settings_of
+from bot.console.access import PUBLIC, Route
+from bot.console.context import SETTINGS
 from bot.console.errors import error_json
-from bot.crm.identity import issue_customer_token
+from bot.crm.enums import SHARED_WITH_CONSOLE
+from bot.identity import issue_customer_token
 
-HERE = Path(__file__).resolve().parent
-WIDGET_SCRIPT = HERE / "static" / "widget.js"
+CONSOLE = Path(__file__).resolve().parent.parent
+WIDGET_SCRIPT = CONSOLE / "static" / "widget.js"
 SOCKET_IO_CLIENT = (
-    HERE / "widget" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
+    CONSOLE / "widget" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
 )
 DEMO_CUSTOMER_ID = 1
 # The console's own pages load only their own files; the API and live feed are same-origin.
@@ -33,15 +37,16 @@ def browser_rasa_url(request: web.Request) -> str:
     listens on 0.0.0.0 or is reached through another name. (`request.url` is not used: with
     the pinned aiohttp and yarl it raises on a Host header that carries a port.)
     """
-    host = urlsplit(f"//{request.host}").hostname or settings_of(request).bind
+    settings = request.app[SETTINGS]
+    host = urlsplit(f"//{request.host}").hostname or settings.bind
     if ":" in host:
         host = f"[{host}]"
-    return f"{request.scheme}://{host}:{settings_of(request).rasa_port}"
+    return f"{request.scheme}://{host}:{settings.rasa_port}"
 
 
 @aiohttp_jinja2.template("index.html")
 async def demo_site(request: web.Request) -> dict[str, str]:
-    settings = settings_of(request)
+    settings = request.app[SETTINGS]
     return {
         "rasa_url": browser_rasa_url(request),
         "customer_token": issue_customer_token(settings.secret_key, DEMO_CUSTOMER_ID),
@@ -72,8 +77,34 @@ async def socket_io_client(request: web.Request) -> web.StreamResponse:
     return web.FileResponse(SOCKET_IO_CLIENT, headers={"Cache-Control": "max-age=3600"})
 
 
-def add_routes(app: web.Application) -> None:
-    app.router.add_get("/", demo_site, name="index")
-    app.router.add_get("/agent", agent_console, name="agent_console")
-    app.router.add_get("/widget.js", widget_script, name="widget_script")
-    app.router.add_get("/static/vendor/socket.io.min.js", socket_io_client, name="socket_io_client")
+def _enums_module() -> str:
+    """One frozen object per enum, member name to value, so scripts write `TicketStatus.OPEN`."""
+    exports = (
+        f"export const {enum.__name__} = "
+        f"Object.freeze({json.dumps({member.name: member.value for member in enum})});"
+        for enum in SHARED_WITH_CONSOLE
+    )
+    return "// Generated from bot/crm/enums.py by the console.\n" + "\n".join(exports) + "\n"
+
+
+ENUMS_MODULE = _enums_module()
+
+
+async def enums_script(request: web.Request) -> web.Response:
+    return web.Response(text=ENUMS_MODULE, content_type="application/javascript", headers=NO_CACHE)
+
+
+# Registered before the static route, which would otherwise answer under /static/ first.
+ROUTES = (
+    Route("GET", "/", demo_site, name="index", role=PUBLIC),
+    Route("GET", "/agent", agent_console, name="agent_console", role=PUBLIC),
+    Route("GET", "/widget.js", widget_script, name="widget_script", role=PUBLIC),
+    Route(
+        "GET",
+        "/static/vendor/socket.io.min.js",
+        socket_io_client,
+        name="socket_io_client",
+        role=PUBLIC,
+    ),
+    Route("GET", "/static/lib/enums.js", enums_script, name="enums_script", role=PUBLIC),
+)

@@ -1,0 +1,64 @@
+"""The console's resources, one cleanup context each: made at startup, released at cleanup."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import aiohttp
+from aiohttp import web
+
+from bot.console.context import HTTP, LIVE, RASA, SETTINGS, STORE, TICKET_SEARCH
+from bot.console.live import LiveFeed
+from bot.console.rasa_client import RasaClient
+from bot.crm.database import create_crm_engine
+from bot.crm.store import CRMStore
+from bot.crm.ticket_search import TicketSearch
+
+CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+
+
+def add_resources(app: web.Application, store: CRMStore | None) -> None:
+    """Register the resources; `store`, when given, is used and left open (tests pass one)."""
+    app.cleanup_ctx.extend([_crm_store(store), ticket_search, rasa_client, live_feed])
+    app.on_shutdown.append(close_live_feed)
+
+
+def _crm_store(given: CRMStore | None) -> CleanupContext:
+    async def crm_store(app: web.Application) -> AsyncIterator[None]:
+        if given is not None:
+            app[STORE] = given
+            yield
+            return
+        store = CRMStore(create_crm_engine(app[SETTINGS].database_url))
+        app[STORE] = store
+        yield
+        store.dispose()
+
+    return crm_store
+
+
+async def ticket_search(app: web.Application) -> AsyncIterator[None]:
+    """The console writes the similar-ticket index: it adds each handoff it resolves."""
+    directory = app[SETTINGS].similar_index_dir
+    app[TICKET_SEARCH] = TicketSearch(app[STORE].tickets, directory, writer=True)
+    yield
+
+
+async def rasa_client(app: web.Application) -> AsyncIterator[None]:
+    """One HTTP session for the health probes and the calls to Rasa."""
+    async with aiohttp.ClientSession() as http:
+        app[HTTP] = http
+        app[RASA] = RasaClient(http, app[SETTINGS])
+        yield
+
+
+async def live_feed(app: web.Application) -> AsyncIterator[None]:
+    feed = LiveFeed(app[STORE])
+    app[LIVE] = feed
+    yield
+    await feed.close()
+
+
+async def close_live_feed(app: web.Application) -> None:
+    """Close the agents' sockets on shutdown, before the server waits for open handlers."""
+    await app[LIVE].close()
