@@ -1,0 +1,95 @@
+/*
+ * The selected handoff's conversation, from the bot's first message to the latest reply, with a
+ * divider where it was handed off to a person.
+ */
+
+import { showError } from "../lib/alert.js";
+import { api } from "../lib/api.js";
+import { $, el } from "../lib/dom.js";
+import { Sender } from "../lib/enums.js";
+import { formatTime, humanize, percent } from "../lib/format.js";
+import { currentSession } from "../lib/session.js";
+import { customerName } from "./handoff.js";
+import { state } from "./state.js";
+
+export function showTranscriptLoading() {
+  $("transcript").replaceChildren(el("li", "loading", "Loading the transcript…"));
+}
+
+export async function loadTranscript() {
+  const handoff = state.selected;
+  try {
+    const conversation = await api("GET", `/api/v1/conversations/${encodeURIComponent(handoff.conversation_id)}`);
+    if (state.selected !== handoff) {
+      return;
+    }
+    state.messages = conversation.messages || [];
+    renderTranscript();
+  } catch (error) {
+    $("transcript").replaceChildren(el("li", "loading", "The transcript could not be loaded."));
+    showError(error);
+  }
+}
+
+/** Adds a message unless the transcript has it already (it may come both live and as a reply). */
+export function addMessage(message) {
+  if (state.messages.some((known) => known.id === message.id)) {
+    return;
+  }
+  state.messages.push(message);
+  appendToTranscript(message);
+}
+
+function renderTranscript() {
+  const list = $("transcript");
+  // A whole new transcript is not news for screen readers; only later additions are.
+  list.setAttribute("aria-busy", "true");
+  list.replaceChildren();
+  for (const message of state.messages) {
+    appendToTranscript(message);
+  }
+  if (!state.messages.length) {
+    list.append(el("li", "loading", "No messages yet."));
+  }
+  list.setAttribute("aria-busy", "false");
+}
+
+function appendToTranscript(message) {
+  const list = $("transcript");
+  list.querySelectorAll(".loading").forEach((node) => node.remove());
+  const handedOff = Date.parse(message.created_at) > Date.parse(state.selected.created_at);
+  if (handedOff && !list.querySelector(".divider")) {
+    list.append(el("li", "divider", "Handed off to a person"));
+  }
+  list.append(transcriptItem(message));
+  list.scrollTop = list.scrollHeight;
+}
+
+function speaker(message) {
+  const session = currentSession();
+  if (message.sender === Sender.AGENT && message.data && message.data.staff_id === session.staffId) {
+    return `${session.username} (you)`;
+  }
+  const speakers = {
+    [Sender.CUSTOMER]: customerName(state.selected),
+    [Sender.BOT]: "Bot",
+    [Sender.AGENT]: "Agent",
+  };
+  return speakers[message.sender] || message.sender;
+}
+
+function transcriptItem(message) {
+  const item = el("li", `message from-${message.sender}`);
+  item.dataset.messageId = String(message.id);
+  const head = el("span", "message-head");
+  head.append(el("span", "message-who", speaker(message)), el("span", "message-time", formatTime(message.created_at)));
+  item.append(head, el("p", "message-text", message.text || ""));
+  if (message.sender === Sender.CUSTOMER && message.intent) {
+    const facts = [`${humanize(message.intent)} ${percent(message.confidence)}`];
+    if (typeof message.sentiment === "number") {
+      facts.push(`sentiment ${message.sentiment.toFixed(2)}`);
+    }
+    item.append(el("span", "message-facts", facts.join(" · ")));
+  }
+  return item;
+}
