@@ -9,19 +9,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.store import repository
+from actions.resources import crm_store
+from actions.tracker_view import TrackerView, read_tracker
 
 RATING = re.compile(r"(?<!\d)([1-5])(?!\d)")
 
 
-def rating(tracker: Tracker) -> int | None:
+def rating(view: TrackerView) -> int | None:
     """The 1-5 rating from the button's entity, or from the digits the customer typed."""
-    values = [
-        e.get("value")
-        for e in tracker.latest_message.get("entities", [])
-        if e.get("entity") == "csat_score"
-    ]
-    for value in [*values, tracker.latest_message.get("text")]:
+    values = [e.get("value") for e in view.latest_entities if e.get("entity") == "csat_score"]
+    for value in [*values, view.latest_text]:
         match = RATING.search(str(value)) if value is not None else None
         if match:
             return int(match.group(1))
@@ -37,10 +34,11 @@ class ActionRecordCsat(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        score = rating(tracker)
+        view = read_tracker(tracker)
+        score = rating(view)
         if score is None:
             dispatcher.utter_message(response="utter_ask_rating_again")
             return []
-        repository().record_csat(tracker.sender_id, score)
+        crm_store().handoffs.record_csat(view.conversation_id, score)
         dispatcher.utter_message(response="utter_thanks_for_rating")
         return []

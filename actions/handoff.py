@@ -9,37 +9,40 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.packet import build_packet, event_intent, main_category, priority, transcript
-from actions.store import identified_customer, repository, ticket_search
-
-REASON_BY_INTENT = {"frustrated": "frustration", "nlu_fallback": "repeated_fallback"}
-SUBJECT_BY_REASON = {
-    "customer_request": "Customer asked for a person",
-    "frustration": "Customer is frustrated",
-    "repeated_fallback": "The bot did not understand twice",
-}
+from actions.handoff_rules import (
+    SUBJECT_BY_REASON,
+    main_category,
+    misunderstood_twice,
+    priority,
+    reason_for,
+    ticket_text,
+)
+from actions.intents import general_intents
+from actions.packet import build_packet
+from actions.resources import crm_store, identified_customer, ticket_search
+from actions.tracker_view import TrackerView, read_tracker
+from bot.crm.enums import HandoffReason
 
 
 def hand_over(
-    dispatcher: CollectingDispatcher, tracker: Tracker, reason: str
+    dispatcher: CollectingDispatcher, view: TrackerView, reason: HandoffReason
 ) -> list[dict[str, Any]]:
     """Queue the conversation with its packet, tell the customer their place, pause the bot."""
-    store = repository()
-    customer_id = identified_customer(tracker)
-    turns = transcript(tracker)
-    packet = build_packet(tracker, reason, customer_id, store, ticket_search())
-    ticket_id = store.open_handoff(
-        conversation_id=tracker.sender_id,
+    store = crm_store()
+    general = general_intents()
+    customer_id = identified_customer(view)
+    ticket_id = store.handoffs.open(
+        conversation_id=view.conversation_id,
         customer_id=customer_id,
         reason=reason,
-        priority=priority(reason, turns),
+        priority=priority(reason, view.turns),
         subject=SUBJECT_BY_REASON[reason],
-        text="\n".join(turn.text for turn in turns if turn.speaker == "customer")[-2000:],
-        packet=packet,
-        category=main_category(turns),
+        text=ticket_text(view.customer_texts),
+        packet=build_packet(view, reason, customer_id, store, ticket_search(), general),
+        category=main_category(view.turns, general),
     )
     dispatcher.utter_message(
-        response="utter_handoff", queue_position=store.queue_position(ticket_id)
+        response="utter_handoff", queue_position=store.handoffs.queue_position(ticket_id)
     )
     return [ConversationPaused()]
 
@@ -53,8 +56,8 @@ class ActionHandoff(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        return hand_over(dispatcher, tracker, REASON_BY_INTENT.get(intent, "customer_request"))
+        view = read_tracker(tracker)
+        return hand_over(dispatcher, view, reason_for(view.latest_intent))
 
 
 class ActionFallback(Action):
@@ -66,12 +69,8 @@ class ActionFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
-        user_intents = [
-            event_intent(event).get("name")
-            for event in tracker.events
-            if event.get("event") == "user"
-        ]
-        if user_intents[-2:] == ["nlu_fallback", "nlu_fallback"]:
-            return hand_over(dispatcher, tracker, "repeated_fallback")
+        view = read_tracker(tracker)
+        if misunderstood_twice(view.user_intents):
+            return hand_over(dispatcher, view, HandoffReason.REPEATED_FALLBACK)
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []

@@ -4,28 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
-from rasa_sdk.types import DomainDict
 
 from actions.formatting import day, money
-from actions.store import identified_customer, repository
+from actions.resources import crm_store
+from actions.signed_in import SignedInAction
+from actions.tracker_view import TrackerView
 
 
-class ActionRecentTransactions(Action):
+class ActionRecentTransactions(SignedInAction):
     """Lists the last card payments so the customer can point at the one that looks wrong."""
 
     def name(self) -> str:
         return "action_recent_transactions"
 
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    def answer(
+        self, dispatcher: CollectingDispatcher, view: TrackerView, customer_id: int
     ) -> list[dict[str, Any]]:
-        customer_id = identified_customer(tracker)
-        if customer_id is None:
-            dispatcher.utter_message(response="utter_need_sign_in")
-            return []
-        payments = repository().recent_card_payments(customer_id, limit=5)
+        payments = crm_store().customers.recent_card_payments(customer_id, limit=5)
         if not payments:
             dispatcher.utter_message(text="I can't see any card payments on your account yet.")
             return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
@@ -9,34 +10,35 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import store
+from actions import resources
 from actions.cards import ActionBlockCard, ActionCardStatus, ValidateLostCardForm
 from actions.feedback import ActionRecordCsat
 from actions.handoff import ActionFallback, ActionHandoff
 from actions.transactions import ActionRecentTransactions
-from bot.crm.database import create_crm_engine, migrate
-from bot.crm.identity import issue_customer_token
-from bot.crm.repository import CRMRepository
+from bot.crm.enums import HandoffReason, StaffRole, TicketStatus
 from bot.crm.seed import seed_demo
+from bot.crm.store import CRMStore
+from bot.identity import issue_customer_token
+from tests.crm_queries import tickets_for_conversation
 
 SECRET = "actions-test-secret"
 
 
 @pytest.fixture
-def crm(tmp_path, monkeypatch) -> CRMRepository:
-    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
-    monkeypatch.setenv("CRM_DATABASE_URL", url)
+def seeded_store(store: CRMStore, database_url: str, tmp_path, monkeypatch) -> Iterator[CRMStore]:
+    """The demo CRM as of today (card deliveries are relative to now), and the action
+    server's own store pointed at the same database."""
+    monkeypatch.setenv("CRM_DATABASE_URL", database_url)
     monkeypatch.setenv("CRM_SECRET_KEY", SECRET)
     monkeypatch.setenv("CRM_VAR_DIR", str(tmp_path))
-    store.settings.cache_clear()
-    store.repository.cache_clear()
-    migrate(url)
-    repository = CRMRepository(create_crm_engine(url))
+    resources.settings.cache_clear()
+    resources.crm_store.cache_clear()
     today = datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
-    seed_demo(repository.engine, customers=5, today=today)
-    yield repository
-    store.settings.cache_clear()
-    store.repository.cache_clear()
+    seed_demo(store.engine, customers=5, today=today)
+    yield store
+    resources.crm_store().dispose()
+    resources.settings.cache_clear()
+    resources.crm_store.cache_clear()
 
 
 def tracker(customer_id: int | None = None, slots: dict | None = None, texts=("hi",)) -> Tracker:
@@ -69,33 +71,33 @@ async def run(action, tracker_: Tracker) -> tuple[list, CollectingDispatcher]:
     return events, dispatcher
 
 
-async def test_card_status_reports_the_card_in_the_post(crm: CRMRepository) -> None:
+async def test_card_status_reports_the_card_in_the_post(seeded_store: CRMStore) -> None:
     events, dispatcher = await run(ActionCardStatus(), tracker(customer_id=1))
-    shipped = next(c for c in crm.customer_cards(1) if c.status == "shipped")
+    shipped = next(c for c in seeded_store.customers.cards(1) if c.status == "shipped")
     assert events == []
     first = dispatcher.messages[0]["text"]
     assert f"ending in {shipped.last_four} was posted on" in first
     assert "should arrive by" in first
 
 
-async def test_anonymous_customers_are_asked_to_sign_in(crm: CRMRepository) -> None:
+async def test_anonymous_customers_are_asked_to_sign_in(seeded_store: CRMStore) -> None:
     for action in (ActionCardStatus(), ActionRecentTransactions()):
         events, dispatcher = await run(action, tracker())
         assert events == []
         assert [m["response"] for m in dispatcher.messages] == ["utter_need_sign_in"]
 
 
-async def test_a_forged_token_is_treated_as_anonymous(crm: CRMRepository) -> None:
+async def test_a_forged_token_is_treated_as_anonymous(seeded_store: CRMStore) -> None:
     forged = tracker()
     forged.events[-1]["metadata"] = {"customer_token": issue_customer_token("other-key", 1)}
     _, dispatcher = await run(ActionCardStatus(), forged)
     assert [m["response"] for m in dispatcher.messages] == ["utter_need_sign_in"]
 
 
-async def test_recent_transactions_lists_the_latest_card_payments(crm: CRMRepository) -> None:
+async def test_recent_transactions_lists_the_latest_card_payments(seeded_store: CRMStore) -> None:
     _, dispatcher = await run(ActionRecentTransactions(), tracker(customer_id=1))
     listing = dispatcher.messages[0]["text"]
-    latest = crm.recent_card_payments(1, limit=5)
+    latest = seeded_store.customers.recent_card_payments(1, limit=5)
     assert listing.startswith("Here are your latest card payments:")
     assert listing.count("\n- ") == len(latest)
     assert latest[0]["counterparty"] in listing.splitlines()[1]
@@ -106,7 +108,7 @@ async def test_recent_transactions_lists_the_latest_card_payments(crm: CRMReposi
     [("1234", "1234"), ("it ends in 9876 I think", "9876"), ("12345", None), ("yes", None)],
 )
 async def test_anonymous_card_digits_need_exactly_four_digits(
-    crm: CRMRepository, value: str, expected: str | None
+    seeded_store: CRMStore, value: str, expected: str | None
 ) -> None:
     dispatcher = CollectingDispatcher()
     result = await ValidateLostCardForm().validate_card_last_four(value, dispatcher, tracker(), {})
@@ -116,12 +118,12 @@ async def test_anonymous_card_digits_need_exactly_four_digits(
     )
 
 
-async def test_a_known_customer_must_name_one_of_their_cards(crm: CRMRepository) -> None:
-    own = next(c for c in crm.customer_cards(1) if c.status != "blocked").last_four
+async def test_a_known_customer_must_name_one_of_their_cards(seeded_store: CRMStore) -> None:
+    own = next(c for c in seeded_store.customers.cards(1) if c.status != "blocked").last_four
     foreign = next(
         f"{n:04d}"
         for n in range(10000)
-        if f"{n:04d}" not in {c.last_four for c in crm.customer_cards(1)}
+        if f"{n:04d}" not in {c.last_four for c in seeded_store.customers.cards(1)}
     )
     validate = ValidateLostCardForm().validate_card_last_four
     dispatcher = CollectingDispatcher()
@@ -130,42 +132,42 @@ async def test_a_known_customer_must_name_one_of_their_cards(crm: CRMRepository)
     assert [m["response"] for m in dispatcher.messages] == ["utter_card_not_found"]
 
 
-async def test_blocking_a_known_customers_card(crm: CRMRepository) -> None:
-    card = next(c for c in crm.customer_cards(1) if c.status != "blocked")
+async def test_blocking_a_known_customers_card(seeded_store: CRMStore) -> None:
+    card = next(c for c in seeded_store.customers.cards(1) if c.status != "blocked")
     slots = {"card_last_four": card.last_four, "confirm_block": True}
     events, dispatcher = await run(ActionBlockCard(), tracker(1, slots, ("I lost my card",)))
     assert events == [SlotSet("card_last_four", None), SlotSet("confirm_block", None)]
     assert [m["response"] for m in dispatcher.messages] == ["utter_card_blocked"]
-    assert next(c for c in crm.customer_cards(1) if c.id == card.id).status == "blocked"
-    [ticket] = crm.tickets_for_conversation("conv-actions")
+    assert next(c for c in seeded_store.customers.cards(1) if c.id == card.id).status == "blocked"
+    [ticket] = tickets_for_conversation(seeded_store, "conv-actions")
     assert (ticket["kind"], ticket["status"], ticket["customer_id"]) == ("lost_card", "resolved", 1)
 
 
-async def test_declining_the_block_changes_nothing(crm: CRMRepository) -> None:
-    before = crm.customer_cards(1)
+async def test_declining_the_block_changes_nothing(seeded_store: CRMStore) -> None:
+    before = seeded_store.customers.cards(1)
     slots = {"card_last_four": before[0].last_four, "confirm_block": False}
     events, dispatcher = await run(ActionBlockCard(), tracker(1, slots))
     assert events == [SlotSet("card_last_four", None), SlotSet("confirm_block", None)]
     assert [m["response"] for m in dispatcher.messages] == ["utter_block_cancelled"]
-    assert crm.customer_cards(1) == before
-    assert crm.tickets_for_conversation("conv-actions") == []
+    assert seeded_store.customers.cards(1) == before
+    assert tickets_for_conversation(seeded_store, "conv-actions") == []
 
 
-async def test_an_anonymous_lost_card_report_opens_a_ticket(crm: CRMRepository) -> None:
+async def test_an_anonymous_lost_card_report_opens_a_ticket(seeded_store: CRMStore) -> None:
     slots = {"card_last_four": "4321", "confirm_block": True}
     _, dispatcher = await run(ActionBlockCard(), tracker(None, slots, ("lost my card", "4321")))
     assert [m["response"] for m in dispatcher.messages] == ["utter_lost_card_reported"]
-    [ticket] = crm.tickets_for_conversation("conv-actions")
+    [ticket] = tickets_for_conversation(seeded_store, "conv-actions")
     assert (ticket["kind"], ticket["status"], ticket["customer_id"]) == ("lost_card", "open", None)
     assert ticket["text"] == "lost my card\n4321"
 
 
-async def test_handoff_queues_a_packet_and_pauses_the_bot(crm: CRMRepository) -> None:
+async def test_handoff_queues_a_packet_and_pauses_the_bot(seeded_store: CRMStore) -> None:
     events, dispatcher = await run(ActionHandoff(), tracker(2, texts=("card declined", "agent")))
     assert events == [ConversationPaused()]
     assert dispatcher.messages[0]["response"] == "utter_handoff"
     assert dispatcher.messages[0]["queue_position"] == 1
-    [handoff] = crm.list_handoffs("open")
+    [handoff] = seeded_store.handoffs.list(TicketStatus.OPEN)
     assert (handoff["conversation_id"], handoff["customer_id"]) == ("conv-actions", 2)
     assert handoff["text"] == "card declined\nagent"
     packet = handoff["packet"]
@@ -174,7 +176,7 @@ async def test_handoff_queues_a_packet_and_pauses_the_bot(crm: CRMRepository) ->
     assert [i["intent"] for i in packet["intents"]] == ["x", "x"]
 
 
-async def test_a_second_misunderstanding_in_a_row_hands_over(crm: CRMRepository) -> None:
+async def test_a_second_misunderstanding_in_a_row_hands_over(seeded_store: CRMStore) -> None:
     once = tracker(texts=("hello", "blorp"))
     once.events[-1]["parse_data"]["intent"]["name"] = "nlu_fallback"
     events, dispatcher = await run(ActionFallback(), once)
@@ -184,7 +186,9 @@ async def test_a_second_misunderstanding_in_a_row_hands_over(crm: CRMRepository)
         event["parse_data"]["intent"]["name"] = "nlu_fallback"
     events, dispatcher = await run(ActionFallback(), twice)
     assert events == [ConversationPaused()]
-    assert crm.list_handoffs("open")[0]["packet"]["reason"] == "repeated_fallback"
+    assert (
+        seeded_store.handoffs.list(TicketStatus.OPEN)[0]["packet"]["reason"] == "repeated_fallback"
+    )
 
 
 @pytest.mark.parametrize(
@@ -197,22 +201,22 @@ async def test_a_second_misunderstanding_in_a_row_hands_over(crm: CRMRepository)
     ],
 )
 async def test_ratings_are_recorded_on_the_resolved_handoff(
-    crm: CRMRepository, entities, text, stored, response
+    seeded_store: CRMStore, entities, text, stored, response
 ) -> None:
-    ticket_id = crm.open_handoff(
+    ticket_id = seeded_store.handoffs.open(
         conversation_id="conv-actions",
         customer_id=1,
-        reason="customer_request",
+        reason=HandoffReason.CUSTOMER_REQUEST,
         priority=3,
         subject="s",
         text="t",
         packet={},
     )
-    staff = crm.create_staff("ana", "ana-password-1", "agent")
-    crm.claim_handoff(ticket_id, staff.id)
-    crm.resolve_handoff(ticket_id, staff.id, "fixed", True)
+    staff = seeded_store.staff.create("ana", "ana-password-1", StaffRole.AGENT)
+    seeded_store.handoffs.claim(ticket_id, staff.id)
+    seeded_store.handoffs.resolve(ticket_id, staff.id, "fixed", True)
     rating_tracker = tracker(texts=(text,))
     rating_tracker.latest_message["entities"] = entities
     _, dispatcher = await run(ActionRecordCsat(), rating_tracker)
     assert [m["response"] for m in dispatcher.messages] == [response]
-    assert crm.get_handoff(ticket_id)["csat"] == stored
+    assert seeded_store.handoffs.get(ticket_id)["csat"] == stored
