@@ -5,7 +5,7 @@
 
 A predicted span counts when it has the gold span's kind and overlaps it (one-to-one);
 exact-boundary figures and "leaks" (gold spans not wholly covered by any redaction) are
-reported too.
+reported too. Scoring is in `bench.pii_scoring`, the report in `bench.pii_report`.
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ import platform
 import random
 import re
 import statistics
-import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from pathlib import Path
 
 from tqdm import tqdm
 
+from bench.common import cpu_model, write_outputs
 from bench.make_pii_cases import build
+from bench.pii_report import markdown
+from bench.pii_scoring import MAIN_KINDS, Detector, Span, resolve, score
 
-MAIN_KINDS = ("CARD", "EMAIL", "PHONE", "IBAN")
 BASELINE_ORDER = ("EMAIL", "IBAN", "CARD", "PHONE")
 TARGET_KINDS = ("CARD", "EMAIL", "PHONE")
 RECALL_TARGET, PRECISION_TARGET = 0.98, 0.95
@@ -44,25 +44,6 @@ NAIVE_PATTERNS = {
         r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?\(?\d{2,5}\)?[\s.-]?\d{3,4}[\s.-]?\d{3,4}(?!\w)"
     ),
 }
-
-
-@dataclass(frozen=True)
-class Span:
-    kind: str
-    start: int
-    end: int
-
-
-Detector = Callable[[str], list[Span]]
-
-
-def resolve(spans: Iterable[Span], order: tuple[str, ...]) -> list[Span]:
-    """Non-overlapping spans, earlier kinds in `order` first, then longer spans."""
-    kept: list[Span] = []
-    for span in sorted(spans, key=lambda s: (order.index(s.kind), s.start - s.end, s.start)):
-        if all(span.end <= k.start or span.start >= k.end for k in kept):
-            kept.append(span)
-    return kept
 
 
 def naive_detector(text: str) -> list[Span]:
@@ -111,70 +92,6 @@ def presidio_stock_detector() -> Detector:
     return detect
 
 
-def match_count(gold: list[Span], predicted: list[Span], exact: bool) -> int:
-    """One-to-one matches of the same kind, by overlap or by identical boundaries."""
-    used: set[int] = set()
-    matched = 0
-    for g in gold:
-        for i, p in enumerate(predicted):
-            hit = (
-                (p.start, p.end) == (g.start, g.end)
-                if exact
-                else p.start < g.end and g.start < p.end
-            )
-            if i not in used and p.kind == g.kind and hit:
-                used.add(i)
-                matched += 1
-                break
-    return matched
-
-
-def leaked(gold: Span, predicted: list[Span]) -> bool:
-    covered = set()
-    for p in predicted:
-        covered.update(range(p.start, p.end))
-    return not set(range(gold.start, gold.end)) <= covered
-
-
-def ratio(num: float, den: float) -> float:
-    return num / den if den else 0.0
-
-
-def rates(c: Counter) -> dict:
-    precision, recall = ratio(c["tp"], c["predicted"]), ratio(c["tp"], c["gold"])
-    exact_p, exact_r = ratio(c["exact_tp"], c["predicted"]), ratio(c["exact_tp"], c["gold"])
-    return {
-        **c,
-        "precision": precision,
-        "recall": recall,
-        "f1": ratio(2 * precision * recall, precision + recall),
-        "exact_f1": ratio(2 * exact_p * exact_r, exact_p + exact_r),
-    }
-
-
-def micro(scores: dict, kinds: Iterable[str]) -> dict:
-    counts = ("gold", "predicted", "tp", "exact_tp", "leaks")
-    return rates(Counter({key: sum(scores[k][key] for k in kinds) for key in counts}))
-
-
-def score(cases: list[dict], predictions: list[list[Span]], kinds: Iterable[str]) -> dict:
-    """Per-kind counts and rates, plus a micro average over `kinds`."""
-    counts: dict[str, Counter] = {kind: Counter() for kind in kinds}
-    for case, predicted in zip(cases, predictions, strict=True):
-        gold = [Span(s["kind"], s["start"], s["end"]) for s in case["spans"]]
-        for kind, c in counts.items():
-            g = [s for s in gold if s.kind == kind]
-            p = [s for s in predicted if s.kind == kind]
-            c["gold"] += len(g)
-            c["predicted"] += len(p)
-            c["tp"] += match_count(g, p, exact=False)
-            c["exact_tp"] += match_count(g, p, exact=True)
-            c["leaks"] += sum(leaked(s, predicted) for s in g)
-    result = {kind: rates(c) for kind, c in counts.items()}
-    result["micro"] = micro(result, counts)
-    return result
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
@@ -211,156 +128,13 @@ def long_texts(cases: list[dict], seed: int) -> list[str]:
 
 
 def machine_note() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
+    cpu = cpu_model()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
         f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, load average "
         f"{load:.1f} at start; the machine is shared with other benchmarks, so timings are noisy "
         "(medians of the repeats, baselines timed in the same run)."
     )
-
-
-def fmt(value: float) -> str:
-    return f"{value:.3f}"
-
-
-def markdown(report: dict) -> str:
-    ours = report["systems"]["nlp.pii"]["all"]
-    lines = [
-        "## PII redaction (`nlp/pii.py`)",
-        "",
-        "Command (from the repository root):",
-        "",
-        "```sh",
-        report["command"],
-        "```",
-        "",
-        f"Machine: {report['machine']}",
-        "",
-        f"Data: `{report['cases_path']}`, {report['cases']} customer-service strings written for "
-        f"this project ({report['split_sizes']['dev']} dev, "
-        f"{report['split_sizes']['holdout']} holdout; "
-        f"{report['negatives']} with no personal data at all), {report['gold_spans']} gold spans. "
-        "Sentences are hand-written templates in `bench/make_pii_cases.py`; the identifiers in "
-        "them are generated (valid Luhn, IBAN mod-97, phone numbers valid in their numbering "
-        "plan) and the hard negatives (Luhn-failing 16-digit numbers, IBANs with a wrong check, "
-        "order and tracking numbers, dates, amounts, times, postcodes, transaction ids, card "
-        "endings) carry no span.",
-        "",
-        "Matching: a predicted span counts when it has the gold kind and overlaps the gold span "
-        "(one-to-one). *Exact F1* needs identical boundaries. *Leaks*: gold spans not wholly "
-        "covered by a redaction of any kind.",
-        "",
-        "### `nlp.pii` per kind (all cases)",
-        "",
-        "| kind | gold | predicted | precision | recall | F1 | exact F1 | leaks |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for kind, s in ours.items():
-        lines.append(
-            f"| {kind} | {s['gold']} | {s['predicted']} | {fmt(s['precision'])} | "
-            f"{fmt(s['recall'])} | {fmt(s['f1'])} | {fmt(s['exact_f1'])} | {s['leaks']} |"
-        )
-    lines += [
-        "",
-        "### Against the baselines (same run; card, e-mail, phone, IBAN)",
-        "",
-        "| kind | system | precision | recall | F1 |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for kind in (*MAIN_KINDS, "micro"):
-        for name, system in report["systems"].items():
-            s = micro(system["all"], MAIN_KINDS) if kind == "micro" else system["all"][kind]
-            lines.append(
-                f"| {kind} | {name} | {fmt(s['precision'])} | {fmt(s['recall'])} | {fmt(s['f1'])} |"
-            )
-    lines += [
-        "",
-        "Micro averages in this table and the next cover these four kinds for every system; the "
-        "per-kind table above averages over every kind.",
-        "",
-        "### By split, and on fresh identifiers",
-        "",
-        "The holdout third of the templates was first scored once the dev third was clean (see "
-        "the notes below); *fresh* re-renders every template with identifiers drawn from "
-        f"seeds 1-{report['fresh_seeds']} ({report['fresh_gold_spans']} gold spans).",
-        "",
-        "| set | system | CARD P / R | EMAIL P / R | PHONE P / R | IBAN P / R | micro F1 |",
-        "|---|---|---|---|---|---|---:|",
-    ]
-    for split in ("dev", "holdout", "fresh"):
-        for name, system in report["systems"].items():
-            s = system[split]
-            cells = " | ".join(
-                f"{fmt(s[k]['precision'])} / {fmt(s[k]['recall'])}" for k in MAIN_KINDS
-            )
-            lines.append(f"| {split} | {name} | {cells} | {fmt(micro(s, MAIN_KINDS)['f1'])} |")
-    lines += [
-        "",
-        "### Latency per message (microseconds; medians over repeats)",
-        "",
-        "| system | messages | p50 | p95 | mean |",
-        "|---|---|---:|---:|---:|",
-    ]
-    for name, system in report["systems"].items():
-        for label, lat in system["latency"].items():
-            lines.append(
-                f"| {name} | {label} | {lat['p50']:.0f} | {lat['p95']:.0f} | {lat['mean']:.0f} |"
-            )
-    ours_lat = report["systems"]["nlp.pii"]["latency"]["cases"]
-    naive_lat = report["systems"]["naive regex"]["latency"]["cases"]
-    lines += [
-        "",
-        f"`nlp.pii` costs {ours_lat['p50'] / naive_lat['p50']:.0f}x the naive regexes at p50. "
-        f"Importing `nlp.pii` took {report['import_seconds']:.1f} s (Presidio imports spaCy; the "
-        "Rasa and NLP processes import it anyway) and the first call "
-        f"{report['first_call_ms']:.0f} ms (recognizers built once per process).",
-        "",
-        "### Targets",
-        "",
-        "| target | measured | met |",
-        "|---|---|---|",
-    ]
-    for target in report["targets"]:
-        status = "yes" if target["met"] else f"no (missed by {target['gap']:.3f})"
-        lines.append(f"| {target['name']} | {fmt(target['value'])} | {status} |")
-    return "\n".join(lines) + "\n" + NOTES
-
-
-NOTES = """
-### How to read these figures
-
-- The same person wrote the labelled set and the redactor, so perfect scores say that the
-  redactor handles what the set's author thought of, not that it handles everything. The
-  baselines show what the hard negatives catch: the naive regexes flag order, tracking,
-  transaction and account numbers, Luhn-failing numbers and IP addresses, and read phones
-  written 0044... as cards; stock Presidio misses 2-series Mastercards and 18-19 digit
-  cards, reads order numbers, sort codes and IP addresses as phones, and finds UK national
-  numbers only when they happen to be valid German, Indian or Brazilian numbers (its
-  region list spells the UK "UK"). Both take the password@host part of a URL with
-  credentials for an e-mail address.
-- The holdout third was first scored after the dev third was clean: it had one error (a
-  German mobile written +49..., whose 13 digits pass Luhn, read as a card), fixed since.
-  Sweeps over fresh seeds during development found four more (a card inside a mistyped
-  IBAN, cards inside 22-digit parcel tracking numbers, an IBAN swallowing the "BIC" after
-  it, a generator bug that made one "wrong" IBAN valid), all fixed; so neither holdout nor
-  fresh figures are unseen any more.
-- Not detected: names, postal addresses and dates of birth (that needs NER, i.e. a spaCy
-  model); phone numbers outside allocated ranges (e.g. Ofcom's drama numbers 07700 900xxx)
-  or written without + for countries other than GB and US; obfuscated e-mails ("jane at
-  gmail dot com") and made-up top-level domains; cards in unusual groupings (4-8-4, double
-  spaces) or split over several messages; lower-case IBANs.
-- Known false positives: a date followed by an 8-digit number reads as sort code + account
-  number; a four-part version number not labelled "version" or "build" reads as an IPv4
-  address. A real phone number right after an identifier label ("id", "payment") is kept.
-"""
 
 
 def targets(scores: dict) -> list[dict]:
@@ -448,11 +222,7 @@ def main() -> None:
         "systems": report_systems,
         "targets": targets(report_systems["nlp.pii"]["all"]),
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    args.markdown.parent.mkdir(parents=True, exist_ok=True)
-    args.markdown.write_text(markdown(report), encoding="utf-8")
-    sys.stdout.write(markdown(report))
+    write_outputs(report, args.json, markdown(report), args.markdown)
 
 
 if __name__ == "__main__":

@@ -11,12 +11,13 @@ Scale: each repeat builds, in a fresh process (so its peak RSS is the build's ow
 `--scale` tickets made by repeating the training utterances with random word drops, adjacent
 swaps and appended reference numbers, then times `--queries` test queries one at a time. The
 baselines are built and queried at the same scale in their own processes.
+
+The systems are in `bench.similar_systems`, the report in `bench.similar_report`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import platform
@@ -34,16 +35,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from bench.common import cpu_model, p50_p95_ms, read_banking77, write_outputs
+from bench.similar_report import markdown
+from bench.similar_systems import SYSTEMS, K, OurIndex
 from nlp.similar import SimilarTicketIndex, Ticket
-
-TARGETS = {"p_at_5": 0.85, "mrr_at_10": 0.90, "p95_ms_at_scale": 50.0, "build_s_at_scale": 300.0}
-K = 10
-
-
-def read_split(data: Path, split: str) -> tuple[list[str], list[str]]:
-    with open(data / f"{split}.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return [r["text"] for r in rows], [r.get("category") or r["intent"] for r in rows]
 
 
 def retrieval_scores(ranked: Sequence[Sequence[str]], truth: Sequence[str]) -> dict[str, float]:
@@ -72,76 +67,7 @@ def timed_queries(
         ranked.append(search(query))
         wall.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
-    return ranked, {
-        "p50_ms": float(np.percentile(wall, 50)),
-        "p95_ms": float(np.percentile(wall, 95)),
-        "cpu_p95_ms": float(np.percentile(cpu, 95)),
-    }
-
-
-def top_k(scores: np.ndarray, k: int = K) -> np.ndarray:
-    top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
-    return top[np.argsort(-scores[top], kind="stable")]
-
-
-class OurIndex:
-    """`SimilarTicketIndex`; with `use_labels=False` the tickets carry no category (BM25 only)."""
-
-    def __init__(self, use_labels: bool = True) -> None:
-        self.use_labels = use_labels
-
-    def build(self, texts: Sequence[str], labels: Sequence[str], progress: bool = False) -> None:
-        self.labels = labels
-        self.index = SimilarTicketIndex(verbose=progress).fit(
-            Ticket(str(i), text, f"resolved: {label}", label if self.use_labels else None)
-            for i, (text, label) in enumerate(zip(texts, labels, strict=True))
-        )
-
-    def search(self, query: str) -> list[str]:
-        return [self.labels[int(m.ticket_id)] for m in self.index.query(query, K)]
-
-
-class TfidfCosine:
-    """The plain baseline: scikit-learn TF-IDF on word 1-2-grams, cosine, exhaustive."""
-
-    def build(self, texts: Sequence[str], labels: Sequence[str], progress: bool = False) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        self.labels = labels
-        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), dtype=np.float32)
-        self.matrix = self.vectorizer.fit_transform(texts)
-
-    def search(self, query: str) -> list[str]:
-        scores = (self.matrix @ self.vectorizer.transform([query]).T).toarray().ravel()
-        return [self.labels[i] for i in top_k(scores)]
-
-
-class Bm25s:
-    """BM25 from the `bm25s` package (its defaults: Lucene variant, English stop words)."""
-
-    def build(self, texts: Sequence[str], labels: Sequence[str], progress: bool = False) -> None:
-        import bm25s
-
-        self.bm25s = bm25s
-        self.labels = labels
-        self.retriever = bm25s.BM25()
-        tokens = bm25s.tokenize(list(texts), show_progress=progress)
-        self.retriever.index(tokens, show_progress=progress)
-
-    def search(self, query: str) -> list[str]:
-        tokens = self.bm25s.tokenize([query], show_progress=False)
-        if not tokens.vocab:
-            return []
-        docs, _ = self.retriever.retrieve(tokens, k=K, show_progress=False)
-        return [self.labels[i] for i in docs[0]]
-
-
-SYSTEMS: dict[str, Callable[[], OurIndex | TfidfCosine | Bm25s]] = {
-    "similar_index": OurIndex,
-    "similar_index_without_labels": lambda: OurIndex(use_labels=False),
-    "tfidf_cosine": TfidfCosine,
-    "bm25s": Bm25s,
-}
+    return ranked, {**p50_p95_ms(wall), "cpu_p95_ms": float(np.percentile(cpu, 95))}
 
 
 def perturbed(texts: Sequence[str], labels: Sequence[str], n: int, seed: int) -> Iterator[Ticket]:
@@ -171,8 +97,8 @@ def peak_rss_mb() -> float:
 
 def scale_worker(args: argparse.Namespace) -> dict:
     """One build at scale in this process; prints its figures as JSON."""
-    train_texts, train_labels = read_split(args.data, "train")
-    test_texts, test_labels = read_split(args.data, "test")
+    train_texts, train_labels = read_banking77(args.data, "train")
+    test_texts, test_labels = read_banking77(args.data, "test")
     n_queries = args.queries if args.worker.startswith("similar_index") else args.baseline_queries
     sample = random.Random(0).sample(range(len(test_texts)), min(n_queries, len(test_texts)))
     queries = [test_texts[i] for i in sample]
@@ -250,8 +176,8 @@ def run_worker(args: argparse.Namespace, system: str, seed: int) -> dict:
 
 def quality_run(args: argparse.Namespace) -> dict[str, dict]:
     """Each system built on train.csv and queried with every test.csv utterance, repeated."""
-    train_texts, train_labels = read_split(args.data, "train")
-    test_texts, test_labels = read_split(args.data, "test")
+    train_texts, train_labels = read_banking77(args.data, "train")
+    test_texts, test_labels = read_banking77(args.data, "test")
     runs: dict[str, list[dict]] = {name: [] for name in SYSTEMS}
     for repeat in tqdm(range(args.repeats), desc="quality repeats"):
         for name, make in SYSTEMS.items():
@@ -273,128 +199,13 @@ def median_of(rows: list[dict]) -> dict:
 
 
 def machine_note() -> dict:
-    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
-    cpu = models[0] if models else platform.processor()
     return {
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "cores": os.cpu_count(),
         "memory_gb": round(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30, 1),
         "load_average": os.getloadavg(),
         "python": platform.python_version(),
     }
-
-
-def verdict(value: float, target: float, higher_is_better: bool, unit: str = "") -> str:
-    met = value >= target if higher_is_better else value <= target
-    figures = f"{value:.3g}{unit} against {target:g}{unit}"
-    if met:
-        return f"met ({figures})"
-    gap = target - value if higher_is_better else value - target
-    return f"**missed** by {gap:.3g}{unit} ({figures})"
-
-
-NAMES = {
-    "similar_index": "`SimilarTicketIndex` (BM25 on lemmas + category agreement)",
-    "similar_index_without_labels": "`SimilarTicketIndex`, tickets without categories (BM25)",
-    "tfidf_cosine": "baseline: TF-IDF word 1-2-grams, cosine",
-    "bm25s": "baseline: BM25 (`bm25s`, defaults)",
-}
-
-
-def markdown(result: dict, command: str) -> str:
-    q, s, m = result["quality"], result["scale"], result["machine"]
-    ours, tfidf, bm25 = q["similar_index"], q["tfidf_cosine"], q["bm25s"]
-    big = s.get("similar_index", {})
-    lines = [
-        "## Similar tickets",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
-        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB RAM, Python "
-        f"{m['python']}, shared with other people's benchmarks (load average "
-        f"{m['load_average'][0]:.1f} at the start, {result['load_average_end'][0]:.1f} at the "
-        f"end). Figures are medians of {result['repeats']} repeats; baselines run in the same "
-        "run. Wall-clock latency depends on that load, so the p95 CPU time of the querying "
-        "process is given too.",
-        "",
-        f"### Quality: BANKING77, {result['train_size']:,} training utterances as past tickets "
-        f"(their intents as categories), {result['test_size']:,} test utterances as queries, "
-        "relevant = same intent",
-        "",
-        "| system | P@1 | P@5 | MRR@10 | build (s) | query p50 (ms) | p95 (ms) | p95 CPU (ms) |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for key, label in NAMES.items():
-        r = q[key]
-        lines.append(
-            f"| {label} | {r['p_at_1']:.3f} | {r['p_at_5']:.3f} | {r['mrr_at_10']:.3f} | "
-            f"{r['build_s']:.1f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | "
-            f"{r['cpu_p95_ms']:.2f} |"
-        )
-    lines += [
-        "",
-        f"P@5 is {ours['p_at_5'] / tfidf['p_at_5']:.2f}x the TF-IDF baseline's and "
-        f"{ours['p_at_5'] / bm25['p_at_5']:.2f}x BM25's; MRR@10 is "
-        f"{ours['mrr_at_10'] - tfidf['mrr_at_10']:+.3f} and "
-        f"{ours['mrr_at_10'] - bm25['mrr_at_10']:+.3f} against them. Without categories the "
-        "index is BM25 on lemmas, on a par with `bm25s`; the category agreement is what lifts "
-        "it (the classifier is trained on the indexed training tickets only).",
-    ]
-    if s:
-        lines += [
-            "",
-            f"### Scale: {result['scale_tickets']:,} tickets, one query at a time, k = 10",
-            "",
-            "Tickets are the training utterances once as they are, then repeated with random "
-            "word drops (10%), an adjacent swap (half of them) and a reference number (a "
-            "fifth of them); queries are a fixed sample of test utterances. Each build runs in "
-            "a fresh process: peak memory is that process's `ru_maxrss` "
-            "(`resource.getrusage`), which includes the interpreter, the libraries and the "
-            'generated ticket texts; "RSS before" is its resident size just before the build.',
-            "",
-            "| system | build (s) | build CPU (s) | queries | query p50 (ms) | p95 (ms) | "
-            "p95 CPU (ms) | peak RSS (MB) | RSS before (MB) | P@5 | MRR@10 |",
-            "|---|---|---|---|---|---|---|---|---|---|---|",
-        ]
-        for key, r in s.items():
-            lines.append(
-                f"| {NAMES[key]} | {r['build_s']:.1f} | {r['build_cpu_s']:.1f} | "
-                f"{r['queries']:.0f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | "
-                f"{r['cpu_p95_ms']:.2f} | {r['peak_rss_mb']:,.0f} | "
-                f"{r['rss_before_build_mb']:,.0f} | {r['p_at_5']:.3f} | {r['mrr_at_10']:.3f} |"
-            )
-    if big:
-        lines += [
-            "",
-            f"At this scale the index takes {big['disk_mb']:,.0f} MB on disk, saves in "
-            f"{big['save_s']:.1f} s, loads in {big['load_s']:.1f} s and adds one ticket in "
-            f"{big['add_one_p50_ms']:.1f} ms (median of 20).",
-        ]
-        for key in ("tfidf_cosine", "bm25s"):
-            if key in s:
-                lines.append(
-                    f"Query p95: {NAMES[key].split(': ')[1]} "
-                    f"{s[key]['p95_ms'] / big['p95_ms']:.1f}x ours."
-                )
-    lines += ["", "### Targets (issue 3)", ""]
-    lines.append(f"- P@5 >= 0.85: {verdict(ours['p_at_5'], TARGETS['p_at_5'], True)}")
-    lines.append(f"- MRR@10 >= 0.90: {verdict(ours['mrr_at_10'], TARGETS['mrr_at_10'], True)}")
-    if big:
-        n = f"{result['scale_tickets']:,}"
-        lines += [
-            f"- query p95 <= 50 ms with {n} tickets: "
-            f"{verdict(big['p95_ms'], TARGETS['p95_ms_at_scale'], False, ' ms')} wall clock; "
-            f"p95 CPU time {big['cpu_p95_ms']:.1f} ms",
-            f"- build of {n} tickets <= 5 minutes: "
-            f"{verdict(big['build_s'], 5 * 60, False, ' s')} wall clock; "
-            f"CPU time {big['build_cpu_s']:.0f} s",
-            f"- peak memory: {big['peak_rss_mb']:,.0f} MB peak RSS of the building process "
-            "(reported; no target)",
-        ]
-    return "\n".join(lines) + "\n"
 
 
 def main() -> None:
@@ -426,8 +237,8 @@ def main() -> None:
     result = {
         "machine": machine_note(),
         "repeats": args.repeats,
-        "train_size": len(read_split(args.data, "train")[0]),
-        "test_size": len(read_split(args.data, "test")[0]),
+        "train_size": len(read_banking77(args.data, "train")[0]),
+        "test_size": len(read_banking77(args.data, "test")[0]),
         "quality": quality_run(args),
         "scale_tickets": args.scale,
         "queries": args.queries,
@@ -442,12 +253,7 @@ def main() -> None:
             ]
             result["scale"][system] = median_of(rows)
     result["load_average_end"] = os.getloadavg()
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2))
-    args.md.parent.mkdir(parents=True, exist_ok=True)
-    report = markdown(result, command)
-    args.md.write_text(report)
-    print(report)
+    write_outputs(result, args.json, markdown(result, command), args.md)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from rouge_score import rouge_scorer
 from spacy.lang.en.stop_words import STOP_WORDS
 from tqdm import tqdm
 
+from bench.common import cpu_model, write_outputs
 from nlp.sentiment import score
 from nlp.summarize import ThreadSummarizer
 from nlp.text import english
@@ -210,15 +211,9 @@ def dev_ablation(data: Path) -> dict[str, dict[str, float]]:
 
 
 def machine_note() -> dict:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
     return {
         "cores": os.cpu_count(),
-        "cpu": cpu,
+        "cpu": cpu_model(),
         "python": platform.python_version(),
         "load_average_at_start": round(os.getloadavg()[0], 2),
     }
@@ -367,11 +362,7 @@ def main() -> None:
         "test": test,
         "dev": dev_ablation(args.data),
     }
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    args.md.parent.mkdir(parents=True, exist_ok=True)
-    args.md.write_text(markdown(result, command), encoding="utf-8")
-    print(markdown(result, command))
+    write_outputs(result, args.json, markdown(result, command), args.md)
 
 
 if __name__ == "__main__":

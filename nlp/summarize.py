@@ -28,78 +28,21 @@ from sklearn.utils.validation import check_is_fitted
 from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.tokens import Token
 
+from nlp.rewrite import third_person, without_openers
 from nlp.sentiment import Trend, score_conversation, trend
-from nlp.text import english
-
-
-def _words(text: str) -> frozenset[str]:
-    return frozenset(text.split())
-
+from nlp.text import english, word_set
 
 SUPPORT_SPEAKERS = {"customer": "the customer", "bot": "the bot", "agent": "the agent"}
 _DEFAULT_ADDRESSEE = {"customer": "bot", "bot": "customer", "agent": "customer"}
 
 # Words that make a sentence look substantial without saying anything in a conversation.
-_SMALL_TALK = _words(
+_SMALL_TALK = word_set(
     "hello hi hey morning afternoon evening thank thanks bye goodbye excuse sorry pardon "
     "welcome okay ok yes yeah sure mr mrs ms miss sir madam oh well dear"
 )
 _NOT_CONTENT = STOP_WORDS | _SMALL_TALK
-# Openers dropped from the start of an extracted sentence ("Well, yes, I think ..." -> "I think").
-_OPENERS = _words(
-    "yes no well oh ok okay hey hi hello um uh ah so alright wow yeah yep nope and but sorry "
-    "excuse pardon thanks en mm gee oops hmm er"
-)
-# Dropped only before punctuation: "Good, ..." is an opener, "Good idea" is not.
-_OPENERS_BEFORE_PUNCT = _words(
-    "good great fine right really look listen sure exactly certainly indeed please boy"
-)
-_NOT_OPENER_AFTER_NO = _words("one problem matter way doubt idea longer more")
-_OPENER_PAIRS = frozenset(
-    {
-        ("excuse", "me"),
-        ("thank", "you"),
-        ("of", "course"),
-        ("good", "morning"),
-        ("good", "afternoon"),
-        ("good", "evening"),
-    }
-)
 _SENTENCE_END = re.compile(r"^[.?!]+$")
 _SPACED_APOSTROPHE = re.compile(r"(\w) ' (\w+)")
-
-_FIRST_PERSON = {"i", "me", "myself"}
-_FIRST_POSSESSIVE = {"my", "mine"}
-_SECOND_PERSON = {"you", "yourself", "yourselves"}
-_SECOND_POSSESSIVE = {"your", "yours"}
-_PLURAL_PERSON = {"we", "us", "ourselves"}
-# After an auxiliary, "I" or "you" is an inverted subject ("can I have", "do you know"), and
-# after a preposition or a verb "you" is an object: no verb agreement follows either.
-_AUXILIARIES = _words(
-    "do does did can could will would shall should may might must have has had are were am is "
-    "was 'd 'll"
-)
-_BEFORE_OBJECT = _AUXILIARIES | _words(
-    "to for with at tell ask give thank let see help send call meet show told asked"
-)
-_AGREEMENT = {
-    "am": "is",
-    "'m": "is",
-    "are": "is",
-    "'re": "is",
-    "have": "has",
-    "'ve": "has",
-    "do": "does",
-    "were": "was",
-    "'ll": "will",
-    "'d": "would",
-}
-# Verbs that spaCy lists as stop words.
-_STOP_VERBS = _words("become call get give go keep make move put say see seem show take")
-_ADVERBS = _words(
-    "just really also still never always only already actually even usually often "
-    "probably certainly definitely sometimes"
-)
 
 
 class Turn(NamedTuple):
@@ -315,12 +258,12 @@ class ThreadSummarizer(BaseEstimator):
 
         A question is led by "<speaker> asks:", a statement by "<speaker> <statement_verb>:".
         """
-        tokens = _without_openers(sentence.tokens) if self.drop_openers else sentence.tokens
+        tokens = without_openers(sentence.tokens) if self.drop_openers else sentence.tokens
         if not tokens:
             return ""
         speaker = _label(sentence.speaker)
         if self.third_person:
-            text = _third_person(tokens, speaker, _label(sentence.addressee), support)
+            text = third_person(tokens, speaker, _label(sentence.addressee), support)
         else:
             text = "".join(t.text_with_ws for t in tokens).strip()
         if not text.lower().startswith(speaker.lower()):
@@ -356,92 +299,6 @@ def _overlap(sentence: _Sentence, others: list[_Sentence]) -> float:
     if not words or not others:
         return 0.0
     return max(len(words & set(o.content)) / len(words) for o in others)
-
-
-def _without_openers(tokens: list[Token]) -> list[Token]:
-    """Drop leading interjections, thanks and greetings, and the punctuation after them."""
-    i = 0
-    while i < len(tokens):
-        word = tokens[i].text.lower()
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        next_word = following.text.lower() if following is not None else ""
-        if (word, next_word) in _OPENER_PAIRS:
-            i += 2
-        elif (
-            (word in _OPENERS and not (word == "no" and next_word in _NOT_OPENER_AFTER_NO))
-            or (word in _OPENERS_BEFORE_PUNCT and (following is None or following.is_punct))
-            or (tokens[i].is_punct and i > 0)
-        ):
-            i += 1
-        else:
-            break
-    rest = tokens[i:]
-    return rest if any(not t.is_punct for t in rest) else []
-
-
-def _third_person(tokens: list[Token], speaker: str, addressee: str, support: bool) -> str:
-    """Replace first and second person with the speakers' labels and fix the verb after them.
-
-    In a support thread "my" becomes "their" (the customer's own); in a two-party dialogue the
-    tag is repeated ("#Person2#'s"), as DialogSum's references do, and "we" names both.
-    """
-    words: list[list[str]] = []
-    subject = False
-    for k, token in enumerate(tokens):
-        low = token.text.lower()
-        previous = tokens[k - 1].text.lower() if k else ""
-        space = token.whitespace_
-        if low in _FIRST_PERSON:
-            words.append([speaker, space])
-            subject = low == "i" and previous not in _AUXILIARIES
-        elif low in _FIRST_POSSESSIVE:
-            words.append(["their" if support else f"{speaker}'s", space])
-            subject = False
-        elif addressee and low in _SECOND_PERSON:
-            words.append([addressee, space])
-            subject = low == "you" and previous not in _BEFORE_OBJECT
-        elif addressee and low in _SECOND_POSSESSIVE:
-            words.append([f"{addressee}'s", space])
-            subject = False
-        elif addressee and not support and low in _PLURAL_PERSON:
-            words.append([f"{speaker} and {addressee}", space])
-            subject = False
-        elif subject and low in _AGREEMENT:
-            if low.startswith("'"):
-                words[-1][1] = " "
-            words.append([_AGREEMENT[low], space])
-            subject = False
-        elif subject and low in _ADVERBS:
-            words.append([token.text, space])
-        elif subject and _is_base_verb(token):
-            words.append([_third_person_singular(low), space])
-            subject = False
-        else:
-            words.append([token.text, space])
-            subject = False
-    return "".join(word + space for word, space in words).strip()
-
-
-def _is_base_verb(token: Token) -> bool:
-    """A guess without a tagger: a lower-case word that is its own lemma right after a subject."""
-    text = token.text
-    return (
-        text.isalpha()
-        and text.islower()
-        and token.lemma_ == text
-        and (text not in STOP_WORDS or text in _STOP_VERBS)
-        and not text.endswith("ly")
-    )
-
-
-def _third_person_singular(verb: str) -> str:
-    if verb == "have":
-        return "has"
-    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
-        return verb + "es"
-    if verb.endswith("y") and len(verb) > 1 and verb[-2] not in "aeiou":
-        return verb[:-1] + "ies"
-    return verb + "s"
 
 
 def _entity_pairs(thread: list[Turn]) -> Iterable[tuple[str, str]]:

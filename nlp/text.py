@@ -34,3 +34,8 @@ def lemmatized(texts: Iterable[str], batch_size: int = 256) -> list[str]:
         " ".join(t.lemma_.lower() for t in doc if not (t.is_punct or t.is_space))
         for doc in english().pipe(texts, batch_size=batch_size)
     ]
+
+
+def word_set(words: str) -> frozenset[str]:
+    """A word list written as one space-separated string, as a set."""
+    return frozenset(words.split())

@@ -1,40 +1,4 @@
-"""Similar past tickets for agents: top-k resolved tickets for a customer message, explained.
-
-How it ranks. A ticket's score mixes two parts, `label_weight` of the second:
-
-* **Lexical**: BM25 over word lemmas (the shared `nlp.text` lemmatiser), divided by the
-  query's score against a ticket with exactly its words, so about 1 means "the same words".
-  This is what makes a result explainable: `Match.matched_terms` are the query lemmas that
-  added most to it.
-* **Category agreement**: past tickets carry a category in the CRM (an intent, a reason
-  code). A linear classifier (TF-IDF of word 1-2-grams and character 2-5-grams, LinearSVC)
-  is trained on the indexed tickets' categories; a query agrees with a ticket as much as the
-  classifier believes the query belongs to the ticket's category.
-
-Why both: on BANKING77 lexical matching alone tops out near P@5 0.72, because customers
-describe one problem in different words; the classifier generalises over paraphrases, and
-the lexical part orders tickets within a category and carries the ranking when the classifier
-is unsure. So the quality needs labelled past tickets: without labels (or with a single
-category) the index is plain BM25, and a ticket without a category the classifier knows
-(unlabelled, or added later with a new one) agrees through the category the classifier
-predicts for it, weighted by its probability. The classifier learns from the indexed tickets
-only, never from queries.
-
-Incremental adds. The matrix holds BM25's saturated term frequencies, which do not depend on
-IDF; IDF is computed at query time from document frequencies that `add` keeps current, so a
-term first seen by `add` joins the vocabulary and is searchable at once. Frozen at `fit` are
-the average ticket length (BM25's length norm) and the classifier (a ticket added with a
-category it never saw agrees through the category it predicts); the reindex job calls `fit`
-on all resolved tickets to refresh them.
-
-Scale. Postings are kept term-major (a CSR matrix of terms x tickets), so a query reads only
-the postings of its own terms. Search is exact but lazy, in the spirit of MaxScore: postings
-of very common terms and the agreement of unlikely categories are left out of the first pass
-over all tickets, their largest possible contribution is bounded, and only tickets that could
-still reach the top k are scored in full. Recent adds live in a small second segment, merged
-into the main one when it reaches `merge_ratio` of it. Tickets must already be redacted: the
-index stores their text as given.
-"""
+"""`SimilarTicketIndex`: BM25 on ticket lemmas mixed with category agreement (see `nlp.similar`)."""
 
 from __future__ import annotations
 
@@ -42,22 +6,21 @@ import json
 import shutil
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import islice
 from pathlib import Path
 
 import joblib
 import numpy as np
 import scipy.sparse as sp
-from sklearn import config_context
-from sklearn.base import BaseEstimator, ClassifierMixin, clone
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import Pipeline, make_pipeline, make_union
-from sklearn.svm import LinearSVC
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
-from nlp.text import lemmas
+from nlp.similar.categories import fit_classifier, probabilities, rows_by_label
+from nlp.similar.lemmas import ticket_lemmas
+from nlp.similar.postings import Postings
+from nlp.similar.records import Match, Ticket
+from nlp.similar.topk import exact_top_k
 
 FORMAT_VERSION = 1
 MAX_MATCHED_TERMS = 5
@@ -65,72 +28,8 @@ MAX_MATCHED_TERMS = 5
 COMMON_TERM_SHARE = 0.05
 # Categories less likely than this are left out of the first pass (their agreement is bounded).
 AGREEMENT_FLOOR = 0.02
-# Tickets sampled to guess the k-th best score before the full candidates are scored.
-THRESHOLD_SAMPLE = 4096
-# Past this share of candidate tickets, scoring all tickets term by term is cheaper.
-FULL_SCORING_SHARE = 0.05
-
-
-@dataclass(frozen=True)
-class Ticket:
-    """A resolved ticket: what the customer wrote, how it was resolved, its category if any."""
-
-    ticket_id: str
-    text: str
-    resolution: str
-    label: str | None = None
-
-
-@dataclass(frozen=True)
-class Match:
-    """One similar ticket; `matched_terms` are the query lemmas that added most to its score.
-
-    `label` is the ticket's category, or the predicted one for a ticket indexed without it."""
-
-    ticket_id: str
-    score: float
-    text: str
-    resolution: str
-    matched_terms: tuple[str, ...]
-    label: str | None
-
-
-@lru_cache(maxsize=1 << 20)
-def _chunk_lemmas(chunk: str) -> tuple[str, ...]:
-    return tuple(lemmas(chunk))
-
-
-def ticket_lemmas(text: str) -> list[str]:
-    """`nlp.text.lemmas(text)`, cached per whitespace-separated chunk.
-
-    spaCy tokenises each whitespace-separated chunk on its own and the lookup lemmatiser has
-    no context, so this gives the same lemmas, ten times faster on repetitive tickets.
-    """
-    return [lemma for chunk in text.split() for lemma in _chunk_lemmas(chunk)]
-
-
-def default_classifier() -> Pipeline:
-    """TF-IDF word 1-2-grams + character 2-5-grams and a LinearSVC, on space-joined lemmas."""
-    features = make_union(
-        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
-    )
-    return make_pipeline(features, LinearSVC(C=1.0))
-
-
-@dataclass
-class _Segment:
-    """Consecutive tickets, by ticket (for explanations) and by term (for search)."""
-
-    by_ticket: sp.csr_matrix
-    by_term: sp.csr_matrix
-
-    @classmethod
-    def from_rows(cls, by_ticket: sp.csr_matrix) -> _Segment:
-        return cls(by_ticket, by_ticket.T.tocsr())
-
-    def __len__(self) -> int:
-        return self.by_ticket.shape[0]
+# Per-ticket arrays written by `save`, each to `<name>.npy` (the attribute is `<name>_`).
+_ARRAYS = ("doc_freq", "labels", "agreement_class", "agreement_weight")
 
 
 @dataclass
@@ -147,28 +46,6 @@ class _Plan:
     late_weights: np.ndarray
     late_agreement: np.ndarray
     slack: float
-
-
-def _with_columns(matrix: sp.csr_matrix, n_columns: int) -> sp.csr_matrix:
-    """The same rows seen with a grown vocabulary (new columns are empty)."""
-    return sp.csr_matrix(
-        (matrix.data, matrix.indices, matrix.indptr), shape=(matrix.shape[0], n_columns)
-    )
-
-
-def _kth_largest(values: np.ndarray, k: int) -> float:
-    return (
-        float(np.partition(values, len(values) - k)[len(values) - k])
-        if len(values) >= k
-        else -np.inf
-    )
-
-
-def _rows_by_label(labels: np.ndarray, n_classes: int, offset: int = 0) -> list[np.ndarray]:
-    """For each class, the rows (plus `offset`) that carry it, in order."""
-    order = np.argsort(labels, kind="stable")
-    bounds = np.searchsorted(labels[order], np.arange(n_classes + 1))
-    return [(order[bounds[c] : bounds[c + 1]] + offset).astype(np.int64) for c in range(n_classes)]
 
 
 class SimilarTicketIndex(BaseEstimator):
@@ -236,14 +113,15 @@ class SimilarTicketIndex(BaseEstimator):
         self.agreement_class_ = np.zeros(0, dtype=np.int32)
         self.agreement_weight_ = np.zeros(0, dtype=np.float32)
         self.classifier_: ClassifierMixin | None = None
-        self._term_max = np.zeros(0, dtype=np.float32)
-        self._main = self._recent = _Segment.from_rows(sp.csr_matrix((0, 0), dtype=np.float32))
+        self._postings = Postings.empty()
         self._seen_ids: set[str] = set()
         self._check_new_ids(tickets)
         tokens = self._lemmatise(tickets)
         lengths = [len(t) for t in tokens]
         self.avg_length_ = float(np.mean(lengths)) if sum(lengths) else 1.0
-        self.classifier_ = self._fit_classifier(tickets, tokens)
+        self.classifier_ = fit_classifier(
+            self.classifier, tickets, tokens, self.max_classifier_tickets, self.random_state
+        )
         if self.classifier_ is not None:
             self.classes_ = [str(c) for c in self.classifier_.classes_]
         self._members: list[np.ndarray] = [
@@ -274,7 +152,13 @@ class SimilarTicketIndex(BaseEstimator):
         if not tokens or not self.ticket_ids_:
             return []
         plan = self._plan(tokens)
-        rows, scores = self._top(plan, k)
+        rows, scores = exact_top_k(
+            plan.first_pass,
+            plan.slack,
+            k,
+            lambda rows: self._full_scores(plan, rows),
+            lambda: self._complete(plan),
+        )
         pairs = zip(rows.tolist(), scores.tolist(), strict=True)
         return [self._match(row, score, plan) for row, score in pairs if score > 0]
 
@@ -288,17 +172,9 @@ class SimilarTicketIndex(BaseEstimator):
         staging = path.with_name(path.name + ".tmp")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
-        segment = self._merged()
-        sp.save_npz(staging / "by_ticket.npz", segment.by_ticket, compressed=False)
-        sp.save_npz(staging / "by_term.npz", segment.by_term, compressed=False)
-        for name, array in [
-            ("doc_freq", self.doc_freq_),
-            ("labels", self.labels_),
-            ("agreement_class", self.agreement_class_),
-            ("agreement_weight", self.agreement_weight_),
-            ("term_max", self._term_max),
-        ]:
-            np.save(staging / f"{name}.npy", array)
+        self._postings.save(staging)
+        for name in _ARRAYS:
+            np.save(staging / f"{name}.npy", getattr(self, f"{name}_"))
         tickets = {"ids": self.ticket_ids_, "texts": self.texts_, "resolutions": self.resolutions_}
         (staging / "tickets.json").write_text(json.dumps(tickets, ensure_ascii=False), "utf-8")
         params = {k: v for k, v in self.get_params(deep=False).items() if k != "classifier"}
@@ -334,21 +210,15 @@ class SimilarTicketIndex(BaseEstimator):
         index.avg_length_ = meta["avg_length"]
         index.classes_ = meta["classes"]
         index.classifier_ = fitted
-        index.doc_freq_ = np.load(path / "doc_freq.npy")
-        index.labels_ = np.load(path / "labels.npy")
-        index.agreement_class_ = np.load(path / "agreement_class.npy")
-        index.agreement_weight_ = np.load(path / "agreement_weight.npy")
-        index._term_max = np.load(path / "term_max.npy")
+        for name in _ARRAYS:
+            setattr(index, f"{name}_", np.load(path / f"{name}.npy"))
         tickets = json.loads((path / "tickets.json").read_text("utf-8"))
         index.ticket_ids_ = tickets["ids"]
         index.texts_ = tickets["texts"]
         index.resolutions_ = tickets["resolutions"]
         index._seen_ids = set(index.ticket_ids_)
-        index._members = _rows_by_label(index.agreement_class_, index._n_known_classes)
-        index._main = _Segment(
-            sp.load_npz(path / "by_ticket.npz").tocsr(), sp.load_npz(path / "by_term.npz").tocsr()
-        )
-        index._recent = _Segment.from_rows(sp.csr_matrix((0, len(index.terms_)), dtype=np.float32))
+        index._members = rows_by_label(index.agreement_class_, index._n_known_classes)
+        index._postings = Postings.load(path, len(index.terms_))
         return index
 
     def _lemmatise(self, tickets: Sequence[Ticket]) -> list[list[str]]:
@@ -361,20 +231,6 @@ class SimilarTicketIndex(BaseEstimator):
         if repeated or len(set(ids)) != len(ids):
             known = sorted(repeated) or ids
             raise ValueError(f"ticket ids already indexed or repeated: {known[:5]}")
-
-    def _fit_classifier(
-        self, tickets: Sequence[Ticket], tokens: Sequence[list[str]]
-    ) -> ClassifierMixin | None:
-        labelled = [i for i, t in enumerate(tickets) if t.label is not None]
-        if len({tickets[i].label for i in labelled}) < 2:
-            return None
-        if len(labelled) > self.max_classifier_tickets:
-            rng = np.random.default_rng(self.random_state)
-            labelled = sorted(rng.choice(labelled, self.max_classifier_tickets, replace=False))
-        model = clone(self.classifier if self.classifier is not None else default_classifier())
-        return model.fit(
-            [" ".join(tokens[i]) for i in labelled], [tickets[i].label for i in labelled]
-        )
 
     def _append(self, tickets: Sequence[Ticket], tokens: Sequence[list[str]]) -> None:
         if not tickets:
@@ -400,25 +256,12 @@ class SimilarTicketIndex(BaseEstimator):
         tf = counts.data
         saturated = tf * (self.k1 + 1.0) / (tf + np.repeat(norm, np.diff(counts.indptr)))
         counts.data = saturated.astype(np.float32)
-        self._term_max = np.maximum(
-            np.concatenate([self._term_max, np.zeros(grow, dtype=np.float32)]),
-            counts.max(axis=0).toarray().ravel(),
-        )
         self._append_labels(tickets, tokens)
-        self._add_rows(counts)
+        self._postings.add(counts, self.merge_ratio)
         self.ticket_ids_.extend(t.ticket_id for t in tickets)
         self._seen_ids.update(t.ticket_id for t in tickets)
         self.texts_.extend(t.text for t in tickets)
         self.resolutions_.extend(t.resolution for t in tickets)
-
-    def _add_rows(self, rows: sp.csr_matrix) -> None:
-        width = rows.shape[1]
-        recent = sp.vstack([_with_columns(self._recent.by_ticket, width), rows], format="csr")
-        if len(self._main) == 0 or recent.shape[0] >= self.merge_ratio * len(self._main):
-            main = sp.vstack([_with_columns(self._main.by_ticket, width), recent], format="csr")
-            self._main = _Segment.from_rows(main)
-            recent = sp.csr_matrix((0, width), dtype=np.float32)
-        self._recent = _Segment.from_rows(recent)
 
     @property
     def _n_known_classes(self) -> int:
@@ -443,7 +286,7 @@ class SimilarTicketIndex(BaseEstimator):
             agreement_class[guess] = proba.argmax(axis=1)
             weight[guess] = proba.max(axis=1)
         offset = len(self.labels_)
-        new_members = _rows_by_label(agreement_class, known, offset)
+        new_members = rows_by_label(agreement_class, known, offset)
         self._members = [
             np.concatenate([old, new]) if len(new) else old
             for old, new in zip(self._members, new_members, strict=True)
@@ -453,17 +296,7 @@ class SimilarTicketIndex(BaseEstimator):
         self.agreement_weight_ = np.concatenate([self.agreement_weight_, weight])
 
     def _probabilities(self, texts: list[str]) -> np.ndarray:
-        """Class probabilities in the order of the classifier's classes (first of `classes_`)."""
-        with config_context(assume_finite=True):
-            if hasattr(self.classifier_, "predict_proba"):
-                return self.classifier_.predict_proba(texts)
-            scores = self.classifier_.decision_function(texts)
-        if scores.ndim == 1:
-            scores = np.column_stack([np.zeros_like(scores), scores])
-        scores = scores * self.temperature
-        scores -= scores.max(axis=1, keepdims=True)
-        proba = np.exp(scores)
-        return proba / proba.sum(axis=1, keepdims=True)
+        return probabilities(self.classifier_, texts, self.temperature)
 
     def _query_terms(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Known query terms and their weights (query term frequency x current IDF).
@@ -486,7 +319,7 @@ class SimilarTicketIndex(BaseEstimator):
         late = self.doc_freq_[term_ids] > COMMON_TERM_SHARE * len(self)
         if late.all():
             late[:] = False
-        first_pass = self._term_scores(term_ids[~late], lexical[~late])
+        first_pass = self._postings.term_scores(term_ids[~late], lexical[~late])
         late_agreement = np.zeros(self._n_known_classes + 1, dtype=np.float32)
         if alpha:
             agreement = alpha * self._probabilities([" ".join(tokens)])[0].astype(np.float32)
@@ -496,21 +329,11 @@ class SimilarTicketIndex(BaseEstimator):
                 first_pass[members] += agreement[c] * self.agreement_weight_[members]
             late_agreement[:-1] = np.where(likely, 0.0, agreement)
         late_ids, late_weights = term_ids[late], lexical[late]
-        slack = float(np.sum(late_weights * self._term_max[late_ids]) + late_agreement.max())
+        term_max = self._postings.term_max
+        slack = float(np.sum(late_weights * term_max[late_ids]) + late_agreement.max())
         return _Plan(
             term_ids, term_weights, first_pass, late_ids, late_weights, late_agreement, slack
         )
-
-    def _term_scores(self, term_ids: np.ndarray, weights: np.ndarray) -> np.ndarray:
-        """Weighted BM25 of every ticket for these terms, reading only their postings."""
-        parts = []
-        for segment in (self._main, self._recent):
-            inside = term_ids < segment.by_term.shape[0]
-            if len(segment) and inside.any():
-                parts.append(segment.by_term[term_ids[inside]].T @ weights[inside])
-            elif len(segment):
-                parts.append(np.zeros(len(segment), dtype=np.float32))
-        return np.concatenate(parts) if len(parts) > 1 else parts[0]
 
     def _full_scores(self, plan: _Plan, rows: np.ndarray) -> np.ndarray:
         """The complete scores of these rows: the first pass plus what it left out."""
@@ -518,58 +341,22 @@ class SimilarTicketIndex(BaseEstimator):
         if len(plan.late_ids):
             weights = np.zeros(len(self.terms_), dtype=np.float32)
             weights[plan.late_ids] = plan.late_weights
-            in_main = rows < len(self._main)
-            for segment, mask, start in [
-                (self._main, in_main, 0),
-                (self._recent, ~in_main, len(self._main)),
-            ]:
-                if mask.any():
-                    block = segment.by_ticket[rows[mask] - start]
-                    scores[mask] += block @ weights[: block.shape[1]]
+            scores += self._postings.row_scores(rows, weights)
         if plan.late_agreement.any():
             scores += (
                 plan.late_agreement[self.agreement_class_[rows]] * self.agreement_weight_[rows]
             )
         return scores
 
-    def _top(self, plan: _Plan, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Exact top k: the best rows of a sample bound the k-th best score from below, then
-        only rows within reach of that bound (first pass >= bound - slack) are scored in full.
-        """
-        first_pass = plan.first_pass
-        guess = _kth_largest(first_pass[:: max(1, len(first_pass) // THRESHOLD_SAMPLE)], k)
-        rows = np.flatnonzero(first_pass >= guess if guess > 0 else first_pass > 0)
-        bound = _kth_largest(self._full_scores(plan, rows), k)
-        if bound > 0:
-            rows = np.flatnonzero(first_pass >= bound - plan.slack * (1 + 1e-4) - 1e-6)
-        if bound > 0 and len(rows) <= FULL_SCORING_SHARE * len(first_pass):
-            scores = self._full_scores(plan, rows)
-        else:
-            scores = self._complete(plan)
-            rows = np.flatnonzero(scores > 0)
-            scores = scores[rows]
-        if len(rows) > k:
-            best = np.argpartition(-scores, k - 1)[:k]
-            rows, scores = rows[best], scores[best]
-        order = np.lexsort((rows, -scores))
-        return rows[order], scores[order]
-
     def _complete(self, plan: _Plan) -> np.ndarray:
         """Every row's full score, when too many or too few tickets stand out on the first pass."""
-        scores = plan.first_pass + self._term_scores(plan.late_ids, plan.late_weights)
+        scores = plan.first_pass + self._postings.term_scores(plan.late_ids, plan.late_weights)
         if plan.late_agreement.any():
             scores += plan.late_agreement[self.agreement_class_] * self.agreement_weight_
         return scores
 
     def _match(self, row: int, score: float, plan: _Plan) -> Match:
-        segment, local = (
-            (self._main, row) if row < len(self._main) else (self._recent, row - len(self._main))
-        )
-        tickets = segment.by_ticket
-        span = slice(tickets.indptr[local], tickets.indptr[local + 1])
-        present = dict(
-            zip(tickets.indices[span].tolist(), tickets.data[span].tolist(), strict=True)
-        )
+        present = self._postings.row(row)
         pairs = zip(plan.term_ids.tolist(), plan.term_weights.tolist(), strict=True)
         contributions = sorted(((w * present[j], j) for j, w in pairs if j in present))[::-1]
         label = self.labels_[row] if self.labels_[row] >= 0 else self.agreement_class_[row]
@@ -580,14 +367,4 @@ class SimilarTicketIndex(BaseEstimator):
             resolution=self.resolutions_[row],
             matched_terms=tuple(self.terms_[j] for _, j in contributions[:MAX_MATCHED_TERMS]),
             label=self.classes_[label] if label >= 0 else None,
-        )
-
-    def _merged(self) -> _Segment:
-        if not len(self._recent):
-            return self._main
-        width = len(self.terms_)
-        return _Segment.from_rows(
-            sp.vstack(
-                [_with_columns(self._main.by_ticket, width), self._recent.by_ticket], format="csr"
-            )
         )

@@ -1,0 +1,1 @@
+"""The pieces of the labelled PII set that `bench.make_pii_cases` renders."""

@@ -1,0 +1,153 @@
+"""Rewriting an extracted sentence for the agent: leading fillers dropped, third person.
+
+"Well, yes, I lost my card" said by the customer becomes "the customer lost their card": the
+summary quotes the conversation, and this makes it say who said what. Works on spaCy tokens
+without a tagger (the shared lookup pipeline in `nlp.text`).
+"""
+
+from __future__ import annotations
+
+from spacy.lang.en.stop_words import STOP_WORDS
+from spacy.tokens import Token
+
+from nlp.text import word_set
+
+# Openers dropped from the start of an extracted sentence ("Well, yes, I think ..." -> "I think").
+_OPENERS = word_set(
+    "yes no well oh ok okay hey hi hello um uh ah so alright wow yeah yep nope and but sorry "
+    "excuse pardon thanks en mm gee oops hmm er"
+)
+# Dropped only before punctuation: "Good, ..." is an opener, "Good idea" is not.
+_OPENERS_BEFORE_PUNCT = word_set(
+    "good great fine right really look listen sure exactly certainly indeed please boy"
+)
+_NOT_OPENER_AFTER_NO = word_set("one problem matter way doubt idea longer more")
+_OPENER_PAIRS = frozenset(
+    {
+        ("excuse", "me"),
+        ("thank", "you"),
+        ("of", "course"),
+        ("good", "morning"),
+        ("good", "afternoon"),
+        ("good", "evening"),
+    }
+)
+
+_FIRST_PERSON = {"i", "me", "myself"}
+_FIRST_POSSESSIVE = {"my", "mine"}
+_SECOND_PERSON = {"you", "yourself", "yourselves"}
+_SECOND_POSSESSIVE = {"your", "yours"}
+_PLURAL_PERSON = {"we", "us", "ourselves"}
+# After an auxiliary, "I" or "you" is an inverted subject ("can I have", "do you know"), and
+# after a preposition or a verb "you" is an object: no verb agreement follows either.
+_AUXILIARIES = word_set(
+    "do does did can could will would shall should may might must have has had are were am is "
+    "was 'd 'll"
+)
+_BEFORE_OBJECT = _AUXILIARIES | word_set(
+    "to for with at tell ask give thank let see help send call meet show told asked"
+)
+_AGREEMENT = {
+    "am": "is",
+    "'m": "is",
+    "are": "is",
+    "'re": "is",
+    "have": "has",
+    "'ve": "has",
+    "do": "does",
+    "were": "was",
+    "'ll": "will",
+    "'d": "would",
+}
+# Verbs that spaCy lists as stop words.
+_STOP_VERBS = word_set("become call get give go keep make move put say see seem show take")
+_ADVERBS = word_set(
+    "just really also still never always only already actually even usually often "
+    "probably certainly definitely sometimes"
+)
+
+
+def without_openers(tokens: list[Token]) -> list[Token]:
+    """Drop leading interjections, thanks and greetings, and the punctuation after them."""
+    i = 0
+    while i < len(tokens):
+        word = tokens[i].text.lower()
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        next_word = following.text.lower() if following is not None else ""
+        if (word, next_word) in _OPENER_PAIRS:
+            i += 2
+        elif (
+            (word in _OPENERS and not (word == "no" and next_word in _NOT_OPENER_AFTER_NO))
+            or (word in _OPENERS_BEFORE_PUNCT and (following is None or following.is_punct))
+            or (tokens[i].is_punct and i > 0)
+        ):
+            i += 1
+        else:
+            break
+    rest = tokens[i:]
+    return rest if any(not t.is_punct for t in rest) else []
+
+
+def third_person(tokens: list[Token], speaker: str, addressee: str, support: bool) -> str:
+    """Replace first and second person with the speakers' labels and fix the verb after them.
+
+    In a support thread "my" becomes "their" (the customer's own); in a two-party dialogue the
+    tag is repeated ("#Person2#'s"), as DialogSum's references do, and "we" names both.
+    """
+    words: list[list[str]] = []
+    subject = False
+    for k, token in enumerate(tokens):
+        low = token.text.lower()
+        previous = tokens[k - 1].text.lower() if k else ""
+        space = token.whitespace_
+        if low in _FIRST_PERSON:
+            words.append([speaker, space])
+            subject = low == "i" and previous not in _AUXILIARIES
+        elif low in _FIRST_POSSESSIVE:
+            words.append(["their" if support else f"{speaker}'s", space])
+            subject = False
+        elif addressee and low in _SECOND_PERSON:
+            words.append([addressee, space])
+            subject = low == "you" and previous not in _BEFORE_OBJECT
+        elif addressee and low in _SECOND_POSSESSIVE:
+            words.append([f"{addressee}'s", space])
+            subject = False
+        elif addressee and not support and low in _PLURAL_PERSON:
+            words.append([f"{speaker} and {addressee}", space])
+            subject = False
+        elif subject and low in _AGREEMENT:
+            if low.startswith("'"):
+                words[-1][1] = " "
+            words.append([_AGREEMENT[low], space])
+            subject = False
+        elif subject and low in _ADVERBS:
+            words.append([token.text, space])
+        elif subject and _is_base_verb(token):
+            words.append([_third_person_singular(low), space])
+            subject = False
+        else:
+            words.append([token.text, space])
+            subject = False
+    return "".join(word + space for word, space in words).strip()
+
+
+def _is_base_verb(token: Token) -> bool:
+    """A guess without a tagger: a lower-case word that is its own lemma right after a subject."""
+    text = token.text
+    return (
+        text.isalpha()
+        and text.islower()
+        and token.lemma_ == text
+        and (text not in STOP_WORDS or text in _STOP_VERBS)
+        and not text.endswith("ly")
+    )
+
+
+def _third_person_singular(verb: str) -> str:
+    if verb == "have":
+        return "has"
+    if verb.endswith(("s", "sh", "ch", "x", "z", "o")):
+        return verb + "es"
+    if verb.endswith("y") and len(verb) > 1 and verb[-2] not in "aeiou":
+        return verb[:-1] + "ies"
+    return verb + "s"
