@@ -8,8 +8,8 @@ from actions.tracker_view import TrackerView
 from bot.crm.database import create_crm_engine
 from bot.crm.store import CRMStore
 from bot.crm.ticket_search import TicketSearch
-from bot.identity import verified_customer
-from bot.settings import Settings, load_settings
+from bot.identity import claimed_customer
+from bot.settings import KeyPurpose, Settings, load_settings
 
 
 @lru_cache(maxsize=1)
@@ -29,8 +29,10 @@ def ticket_search() -> TicketSearch:
 
 
 def identified_customer(view: TrackerView) -> int | None:
-    """The CRM customer named by the newest token in this conversation; None if that token
-    is forged, expired or names no known customer, or if there is none."""
-    return verified_customer(
-        settings().secret_key, view.customer_token, crm_store().customers.exists
-    )
+    """The customer the channel verified for the message being answered; None if anonymous.
+
+    The claim is checked against this conversation id, so a claim copied from another
+    conversation, or from an earlier message, names no one.
+    """
+    key = settings().key_for(KeyPurpose.CUSTOMER_CLAIM)
+    return claimed_customer(key, view.conversation_id, view.latest_claim)

@@ -1,7 +1,7 @@
 """A conversation as the actions need it, read from the tracker's events in one pass.
 
 Rasa hands every action the whole event list; each action builds this view once and passes
-it on, so the transcript, the intents and the customer's token are derived in one place.
+it on, so the transcript, the intents and who is speaking are derived in one place.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from bot.crm.enums import Sender
+from bot.identity import CLAIM_FIELD
 from nlp.summarize import Turn
 
 NOT_ATTEMPTS = frozenset(
@@ -49,8 +50,12 @@ class TrackerView:
     """One per user event, text or not (a button payload, a session restart)."""
     bot_attempts: tuple[BotAttempt, ...]
     """Only the customer messages the bot answered with at least one action."""
-    customer_token: object
-    """The newest customer token any user event's metadata carried, unchecked; None if none did."""
+    latest_claim: object
+    """The server's customer claim on the newest user event, unchecked; None if it has none.
+
+    Only the message being answered speaks for a customer: an earlier message's claim never
+    carries over to a later one.
+    """
     slots: Mapping[str, Any]
     latest_text: str | None
     latest_intent: str | None
@@ -79,7 +84,7 @@ def read_tracker(tracker: Tracker) -> TrackerView:
     intents: list[IntentScore] = []
     user_intents: list[str | None] = []
     attempts: list[tuple[str | None, list[str | None]]] = []
-    token: object = None
+    claim: object = None
     for event in tracker.events:
         kind = event.get("event")
         if kind == "user":
@@ -87,9 +92,7 @@ def read_tracker(tracker: Tracker) -> TrackerView:
             intent = _intent(parse_data)
             user_intents.append(intent.get("name"))
             attempts.append((intent.get("name"), []))
-            found = (event.get("metadata") or {}).get("customer_token")
-            if found is not None:
-                token = found
+            claim = (event.get("metadata") or {}).get(CLAIM_FIELD)
             if event.get("text"):
                 turns.append(
                     Turn(Sender.CUSTOMER, event["text"], intent.get("name"), _entities(parse_data))
@@ -108,7 +111,7 @@ def read_tracker(tracker: Tracker) -> TrackerView:
         bot_attempts=tuple(
             BotAttempt(intent, tuple(actions)) for intent, actions in attempts if actions
         ),
-        customer_token=token,
+        latest_claim=claim,
         slots=MappingProxyType(dict(tracker.slots)),
         latest_text=latest.get("text"),
         latest_intent=_intent(latest).get("name"),

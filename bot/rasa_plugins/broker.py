@@ -1,7 +1,8 @@
 """Rasa event broker that writes every customer and bot message into the CRM store.
 
 Rasa streams each new tracker event here once the turn is saved; `record_message` is
-idempotent on the event key, so a redelivered event is stored only once.
+idempotent on the event key, so a redelivered event is stored only once. A message names
+its customer only through the server's claim that the channel put in its metadata.
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from rasa.utils.endpoints import EndpointConfig
 
 from bot.crm.database import create_crm_engine
 from bot.crm.store import CRMStore
-from bot.identity import verified_customer
 from bot.rasa_plugins.events import message_from_event
-from bot.settings import load_settings
+from bot.settings import KeyPurpose, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +25,9 @@ logger = logging.getLogger(__name__)
 class CRMEventBroker(EventBroker):
     """Stores Rasa's message events in the CRM store of `CRM_DATABASE_URL` (or `url`)."""
 
-    def __init__(self, store: CRMStore, secret_key: str) -> None:
+    def __init__(self, store: CRMStore, claim_key: str) -> None:
         self.store = store
-        self.secret_key = secret_key
+        self.claim_key = claim_key
 
     @classmethod
     async def from_endpoint_config(
@@ -37,13 +37,10 @@ class CRMEventBroker(EventBroker):
     ) -> CRMEventBroker:
         settings = load_settings()
         url = (broker_config.url if broker_config else None) or settings.database_url
-        return cls(CRMStore(create_crm_engine(url)), settings.secret_key)
-
-    def _resolve_customer(self, token: object) -> int | None:
-        return verified_customer(self.secret_key, token, self.store.customers.exists)
+        return cls(CRMStore(create_crm_engine(url)), settings.key_for(KeyPurpose.CUSTOMER_CLAIM))
 
     def publish(self, event: dict[str, Any]) -> None:
-        record = message_from_event(event, self._resolve_customer)
+        record = message_from_event(event, self.claim_key)
         if record is not None:
             self.store.conversations.record_message(record)
 

@@ -1,19 +1,20 @@
 """Turns Rasa's event stream into CRM message records, with personal data redacted.
 
 The customer channels redact before Rasa sees a message; redacting again here covers
-events that reach the tracker another way (another channel, Rasa's HTTP API).
+events that reach the tracker another way (another channel, Rasa's HTTP API). A message
+is linked to a customer only by the server's claim in its own metadata (bot.identity).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
 from bot.crm.enums import Sender
 from bot.crm.store import MessageRecord
+from bot.identity import CLAIM_FIELD, claimed_customer
 from nlp.pii import redact_text
 from nlp.sentiment import score
 
@@ -41,10 +42,11 @@ def _sentiment(parse_data: dict[str, Any], text: str | None) -> float | None:
     return score(text).compound if text else None
 
 
-def message_from_event(
-    event: dict[str, Any], resolve_customer: Callable[[object], int | None]
-) -> MessageRecord | None:
-    """The message a Rasa event carries, or None for events that are not messages."""
+def message_from_event(event: dict[str, Any], claim_key: str) -> MessageRecord | None:
+    """The message a Rasa event carries, or None for events that are not messages.
+
+    `claim_key` is `settings.key_for(KeyPurpose.CUSTOMER_CLAIM)`.
+    """
     sender = SENDER_BY_EVENT.get(event.get("event"))
     sender_id = event.get("sender_id")
     timestamp = event.get("timestamp")
@@ -75,5 +77,5 @@ def message_from_event(
             for entity in parse_data.get("entities") or []
         ],
         rasa_message_id=event.get("message_id"),
-        customer_id=resolve_customer(metadata.get("customer_token")),
+        customer_id=claimed_customer(claim_key, sender_id, metadata.get(CLAIM_FIELD)),
     )

@@ -1,11 +1,14 @@
-"""Rasa's REST channel with strict input checks and PII redaction.
+"""Rasa's REST channel with input limits, customer identity and PII redaction.
 
-Bad requests get a clear 4xx, never a crash. Personal data is redacted here, before Rasa
-sees the message, so the raw text never reaches the tracker store, the logs or the CRM.
+Bad requests get a clear 4xx, never a crash (bot.rasa_plugins.limits). Each message's
+customer token is checked by the gate (bot.rasa_plugins.customer_gate): a refused message
+is answered with 401 or 403 and stored nowhere. Personal data is redacted here, before
+Rasa sees the message, so the raw text never reaches the tracker store, the logs or the CRM.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,13 +19,20 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.json_input import InputError, error_body, json_object
+from bot.json_input import HttpError, InputError, error_body, json_object
+from bot.rasa_plugins.customer_gate import CustomerGate
+from bot.rasa_plugins.limits import (
+    MAX_BODY_BYTES,
+    CustomerRateLimits,
+    RateLimited,
+    check_metadata,
+    check_sender,
+    check_text,
+)
+from bot.settings import load_settings
 from nlp.pii import redact_text
 
 logger = logging.getLogger(__name__)
-
-MAX_MESSAGE_CHARS = 5000
-MAX_SENDER_CHARS = 255
 
 
 def error_response(status: int, code: str, message: str) -> HTTPResponse:
@@ -31,31 +41,60 @@ def error_response(status: int, code: str, message: str) -> HTTPResponse:
 
 def parse_webhook_body(body: bytes) -> tuple[str, str, dict[str, Any]]:
     """Sender, text and metadata of a webhook request, or InputError saying what is wrong."""
+    if len(body) > MAX_BODY_BYTES:
+        raise InputError(
+            413, "body_too_large", f"The request body is over the limit of {MAX_BODY_BYTES} bytes."
+        )
     payload = json_object(body)
-    sender = payload.get("sender")
-    if not isinstance(sender, str) or not sender.strip():
-        raise InputError(400, "invalid_sender", "'sender' must be a non-empty string.")
-    if len(sender) > MAX_SENDER_CHARS or not sender.isprintable():
-        raise InputError(
-            400,
-            "invalid_sender",
-            f"'sender' must be at most {MAX_SENDER_CHARS} printable characters.",
-        )
-    text = payload.get("message")
-    if not isinstance(text, str):
-        raise InputError(400, "invalid_message", "'message' must be a string.")
-    if not text.strip():
-        raise InputError(400, "empty_message", "'message' must not be empty.")
-    if len(text) > MAX_MESSAGE_CHARS:
-        raise InputError(
-            413,
-            "message_too_long",
-            f"'message' has {len(text)} characters; the limit is {MAX_MESSAGE_CHARS}.",
-        )
-    metadata = payload.get("metadata") or {}
-    if not isinstance(metadata, dict):
-        raise InputError(400, "invalid_metadata", "'metadata' must be a JSON object.")
-    return sender, text, metadata
+    sender = check_sender(payload.get("sender"))
+    text = check_text(payload.get("message"))
+    return sender, text, check_metadata(payload.get("metadata"))
+
+
+class RestWebhook:
+    """`POST /webhooks/rest/webhook`: checked, rate-limited, admitted, then handed to Rasa."""
+
+    def __init__(
+        self,
+        gate: CustomerGate,
+        limits: CustomerRateLimits,
+        on_new_message: Callable[[UserMessage], Awaitable[None]],
+    ) -> None:
+        self.gate = gate
+        self.limits = limits
+        self.on_new_message = on_new_message
+
+    async def handle(self, body: bytes, client_ip: str) -> HTTPResponse:
+        """The bot's replies as a JSON list, or a 4xx/503 error body."""
+        try:
+            sender, text, metadata = parse_webhook_body(body)
+            self.limits.check(sender, client_ip)
+            admitted = await asyncio.to_thread(self.gate.admit, sender, metadata)
+        except RateLimited as error:
+            refused = error_response(error.status, error.code, error.message)
+            refused.headers["Retry-After"] = str(error.retry_after)
+            return refused
+        except HttpError as error:
+            return error_response(error.status, error.code, error.message)
+        collector = CollectingOutputChannel()
+        try:
+            await self.on_new_message(
+                UserMessage(
+                    redact_text(text),
+                    collector,
+                    sender,
+                    input_channel=ValidatedRestInput.name(),
+                    metadata=admitted,
+                )
+            )
+        except Exception:
+            logger.exception("could not handle a message of conversation %s", sender)
+            return error_response(
+                503,
+                "bot_unavailable",
+                "The assistant could not answer just now; please try again.",
+            )
+        return response.json(collector.messages)
 
 
 class ValidatedRestInput(RestInput):
@@ -70,37 +109,21 @@ class ValidatedRestInput(RestInput):
         return "rest"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
-        webhook = Blueprint("validated_rest_webhook", __name__)
+        blueprint = Blueprint("validated_rest_webhook", __name__)
+        gate = CustomerGate.from_settings(load_settings())
+        webhook = RestWebhook(gate, CustomerRateLimits(), on_new_message)
         redact_text("warm up the recognizers before the first customer arrives")
 
-        @webhook.route("/", methods=["GET"])
+        @blueprint.route("/", methods=["GET"])
         async def health(_request: Request) -> HTTPResponse:
             return response.json({"status": "ok"})
 
-        @webhook.route("/webhook", methods=["POST"])
+        @blueprint.route("/webhook", methods=["POST"])
         async def receive(request: Request) -> HTTPResponse:
-            try:
-                sender, text, metadata = parse_webhook_body(request.body)
-            except InputError as error:
-                return error_response(error.status, error.code, error.message)
-            collector = CollectingOutputChannel()
-            try:
-                await on_new_message(
-                    UserMessage(
-                        redact_text(text),
-                        collector,
-                        sender,
-                        input_channel=self.name(),
-                        metadata=metadata,
-                    )
-                )
-            except Exception:
-                logger.exception("could not handle a message of conversation %s", sender)
-                return error_response(
-                    503,
-                    "bot_unavailable",
-                    "The assistant could not answer just now; please try again.",
-                )
-            return response.json(collector.messages)
+            return await webhook.handle(request.body, request.ip)
 
-        return webhook
+        @blueprint.listener("after_server_stop")
+        async def close_gate(*_args: Any) -> None:
+            gate.close()
+
+        return blueprint

@@ -1,65 +1,178 @@
-"""Rasa's socket.io channel for the web widget, with redaction, input limits and agent replies.
+"""Rasa's socket.io channel for the web widget: server-issued sessions, identity, redaction.
 
-Customer messages are checked and redacted before Rasa sees them, as on the REST channel.
-The console delivers an agent's reply through `POST /webhooks/socketio/agent_message`
-(signed with the shared secret), which emits it into the customer's session room: the
-widget keeps one connection for the bot and the person.
+Rasa's own handlers let a client name its session and so join any room and write into any
+conversation; these replace them. The server issues every session id
+(bot.rasa_plugins.socket_sessions) and a socket joins a conversation bound to a customer
+only with that customer's token; each message is spoken by the session its socket joined,
+checked by the customer gate, redacted and echoed back to that socket alone (the widget
+keeps only what the server echoed). The console delivers an agent's reply through
+`POST /webhooks/socketio/agent_message` (signed), which emits it into the session's room:
+the widget keeps one connection for the bot and the person.
 """
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput
+from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from socketio import AsyncServer
 
 from bot.crm.enums import Sender
-from bot.json_input import InputError, json_object
-from bot.rasa_plugins.rest_channel import MAX_MESSAGE_CHARS, error_response
-from bot.settings import load_settings
+from bot.identity import TOKEN_FIELD
+from bot.json_input import HttpError, InputError, error_body, json_object
+from bot.rasa_plugins.customer_gate import CustomerGate
+from bot.rasa_plugins.limits import CustomerRateLimits, check_metadata, check_text
+from bot.rasa_plugins.rest_channel import error_response
+from bot.rasa_plugins.socket_sessions import SocketSessions, issue_session_id, was_issued
+from bot.settings import KeyPurpose, load_settings
 from bot.signing import SIGNATURE_HEADER, verify
 from nlp.pii import redact_text
 
-logger = logging.getLogger(__name__)
-TOO_LONG_REPLY = (
-    f"Sorry, I can only read messages of up to {MAX_MESSAGE_CHARS} characters. "
-    "Could you say it more briefly?"
-)
+ECHO_EVENT = "user_echo"
+"""The customer's message as the server keeps it (redacted), sent back to the sending socket."""
+REFUSED_EVENT = "message_refused"
+"""Why a message was not taken (`{"error": {"code", "message"}}`), to the sending socket."""
+
+
+class CustomerSockets:
+    """The widget's socket.io events over one server: sessions, then messages."""
+
+    def __init__(
+        self,
+        sio: AsyncServer,
+        gate: CustomerGate,
+        session_key: str,
+        on_new_message: Callable[[UserMessage], Awaitable[Any]],
+        limits: CustomerRateLimits,
+        *,
+        bot_message_evt: str = "bot_uttered",
+        metadata_key: str = "metadata",
+        namespace: str | None = None,
+    ) -> None:
+        self.sio = sio
+        self.gate = gate
+        self.session_key = session_key
+        self.on_new_message = on_new_message
+        self.limits = limits
+        self.bot_message_evt = bot_message_evt
+        self.metadata_key = metadata_key
+        self.namespace = namespace or "/"
+        self.sessions = SocketSessions()
+
+    def register(self, user_message_evt: str) -> None:
+        self.sio.on("session_request", self.session_request, namespace=self.namespace)
+        self.sio.on(user_message_evt, self.user_uttered, namespace=self.namespace)
+        self.sio.on("disconnect", self.disconnect, namespace=self.namespace)
+
+    async def _to_socket(self, sid: str, event: str, data: Any) -> None:
+        await self.sio.emit(event, data, room=sid, namespace=self.namespace)
+
+    async def session_request(self, sid: str, data: object) -> None:
+        """Join the session asked for if the server issued it and the socket may hear it;
+        else a fresh one. The session the socket ends up in is confirmed to it."""
+        data = data if isinstance(data, dict) else {}
+        requested = data.get("session_id")
+        if was_issued(self.session_key, requested) and await asyncio.to_thread(
+            self.gate.may_join, requested, data.get(TOKEN_FIELD)
+        ):
+            session_id = requested
+        else:
+            session_id = issue_session_id(self.session_key)
+        if not self.sio.manager.is_connected(sid, self.namespace):
+            return  # gone while the store answered
+        previous = self.sessions.join(sid, session_id)
+        if previous is not None and previous != session_id:
+            self.sio.leave_room(sid, previous, namespace=self.namespace)
+        self.sio.enter_room(sid, session_id, namespace=self.namespace)
+        await self._to_socket(sid, "session_confirm", session_id)
+
+    def _client_ip(self, sid: str) -> str:
+        environ = self.sio.get_environ(sid, namespace=self.namespace) or {}
+        request = environ.get("sanic.request")
+        return request.ip if request is not None else environ.get("REMOTE_ADDR", "")
+
+    async def user_uttered(self, sid: str, data: object) -> None:
+        """A customer message, spoken by the socket's session whatever the data names.
+
+        A refused message gets `message_refused` on this socket and is stored nowhere.
+        """
+        session_id = self.sessions.of(sid)
+        data = data if isinstance(data, dict) else {}
+        try:
+            if session_id is None:
+                raise InputError(400, "no_session", "Send session_request before messages.")
+            text = check_text(data.get("message"))
+            metadata = check_metadata(data.get(self.metadata_key))
+            self.limits.check(session_id, self._client_ip(sid))
+            admitted = await asyncio.to_thread(self.gate.admit, session_id, metadata)
+        except HttpError as error:
+            await self._to_socket(sid, REFUSED_EVENT, error_body(error.code, error.message))
+            return
+        redacted = redact_text(text)
+        await self._to_socket(sid, ECHO_EVENT, {"text": redacted})
+        await self.on_new_message(
+            UserMessage(
+                redacted,
+                SocketIOOutput(self.sio, self.bot_message_evt),
+                session_id,
+                input_channel=CRMSocketIOInput.name(),
+                metadata=admitted,
+            )
+        )
+
+    async def disconnect(self, sid: str) -> None:
+        self.sessions.leave(sid)
+
+    def connected(self, session_id: str) -> bool:
+        """Whether any socket is in the session's room."""
+        return bool(self.sio.manager.rooms.get(self.namespace, {}).get(session_id))
 
 
 class CRMSocketIOInput(SocketIOInput):
-    """Serves `/socket.io` like Rasa's socket.io channel, plus the agent reply endpoint."""
+    """Serves `/socket.io` for the widget, plus the agent reply endpoint.
+
+    Sessions always persist (a session id is a conversation id), whatever
+    `session_persistence` says; browser origins come from `CRM_ALLOWED_ORIGINS`.
+    """
 
     @classmethod
     def name(cls) -> str:
         return "socketio"
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        secret_key = load_settings().secret_key
+        settings = load_settings()
+        agent_key = settings.key_for(KeyPurpose.AGENT_MESSAGE)
+        gate = CustomerGate.from_settings(settings)
+        self.sio = AsyncServer(
+            async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins)
+        )
+        sockets = CustomerSockets(
+            self.sio,
+            gate,
+            settings.key_for(KeyPurpose.SOCKET_SESSION),
+            on_new_message,
+            CustomerRateLimits(),
+            bot_message_evt=self.bot_message_evt,
+            metadata_key=self.metadata_key or "metadata",
+            namespace=self.namespace,
+        )
+        sockets.register(self.user_message_evt)
+        webhook = SocketBlueprint(self.sio, self.socketio_path, "socketio_webhook", __name__)
 
-        async def checked(message: UserMessage) -> None:
-            text = message.text
-            if not isinstance(text, str) or not text.strip():
-                return
-            if len(text) > MAX_MESSAGE_CHARS:
-                await message.output_channel.send_text_message(message.sender_id, TOO_LONG_REPLY)
-                return
-            message.text = redact_text(text)
-            if not isinstance(message.metadata, dict):
-                message.metadata = {}
-            await on_new_message(message)
-
-        webhook = super().blueprint(checked)
+        @webhook.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
 
         @webhook.route("/agent_message", methods=["POST"])
         async def agent_message(request: Request) -> HTTPResponse:
             signature = request.headers.get(SIGNATURE_HEADER, "")
-            if not verify(secret_key, request.body, signature):
+            if not verify(agent_key, request.body, signature):
                 return error_response(401, "unauthorized", "Missing or wrong signature.")
             try:
                 payload = json_object(request.body)
@@ -67,9 +180,14 @@ class CRMSocketIOInput(SocketIOInput):
                 text = payload["text"]
             except (InputError, KeyError):
                 return error_response(400, "invalid_body", "Expected conversation_id and text.")
-            room = self.sio.manager.rooms.get(self.namespace or "/", {}).get(conversation_id)
             message = {"text": text, "sender": Sender.AGENT, "agent": payload.get("agent", "")}
-            await self.sio.emit(self.bot_message_evt, message, room=conversation_id)
-            return response.json({"delivered": bool(room)})
+            await self.sio.emit(
+                self.bot_message_evt, message, room=conversation_id, namespace=sockets.namespace
+            )
+            return response.json({"delivered": sockets.connected(conversation_id)})
+
+        @webhook.listener("after_server_stop")
+        async def close_gate(*_args: Any) -> None:
+            gate.close()
 
         return webhook

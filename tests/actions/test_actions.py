@@ -18,7 +18,8 @@ from actions.transactions import ActionRecentTransactions
 from bot.crm.enums import HandoffReason, StaffRole, TicketStatus
 from bot.crm.seed import seed_demo
 from bot.crm.store import CRMStore
-from bot.identity import issue_customer_token
+from bot.identity import make_claim
+from bot.settings import KeyPurpose
 from tests.crm_queries import tickets_for_conversation
 
 SECRET = "actions-test-secret"
@@ -41,8 +42,14 @@ def seeded_store(store: CRMStore, database_url: str, tmp_path, monkeypatch) -> I
     resources.crm_store.cache_clear()
 
 
+def claim(customer_id: int, conversation_id: str = "conv-actions", key: str | None = None) -> dict:
+    """The claim the channel puts on a verified customer's message."""
+    key = key or resources.settings().key_for(KeyPurpose.CUSTOMER_CLAIM)
+    return {"crm_customer": make_claim(key, conversation_id, customer_id)}
+
+
 def tracker(customer_id: int | None = None, slots: dict | None = None, texts=("hi",)) -> Tracker:
-    metadata = {"customer_token": issue_customer_token(SECRET, customer_id)} if customer_id else {}
+    metadata = claim(customer_id) if customer_id else {}
     events = [
         {
             "event": "user",
@@ -87,11 +94,36 @@ async def test_anonymous_customers_are_asked_to_sign_in(seeded_store: CRMStore) 
         assert [m["response"] for m in dispatcher.messages] == ["utter_need_sign_in"]
 
 
-async def test_a_forged_token_is_treated_as_anonymous(seeded_store: CRMStore) -> None:
+@pytest.mark.parametrize(
+    "metadata",
+    [
+        lambda: claim(1, key="other-key"),
+        lambda: claim(1, conversation_id="another-conversation"),
+        lambda: {"crm_customer": {**claim(1)["crm_customer"], "id": 2}},
+        lambda: {"customer_token": "a client's token is not a claim"},
+    ],
+    ids=["forged", "other_conversation", "tampered", "token_only"],
+)
+async def test_anything_but_this_conversations_claim_is_anonymous(
+    seeded_store: CRMStore, metadata
+) -> None:
     forged = tracker()
-    forged.events[-1]["metadata"] = {"customer_token": issue_customer_token("other-key", 1)}
+    forged.events[-1]["metadata"] = metadata()
     _, dispatcher = await run(ActionCardStatus(), forged)
     assert [m["response"] for m in dispatcher.messages] == ["utter_need_sign_in"]
+
+
+async def test_an_earlier_messages_claim_does_not_carry_over(seeded_store: CRMStore) -> None:
+    later = tracker(customer_id=1, texts=("hi", "show my payments"))
+    later.events[-1]["metadata"] = {}
+    for action in (ActionCardStatus(), ActionRecentTransactions()):
+        _, dispatcher = await run(action, later)
+        assert [m["response"] for m in dispatcher.messages] == ["utter_need_sign_in"]
+    events, _ = await run(ActionHandoff(), later)
+    assert events == [ConversationPaused()]
+    [handoff] = seeded_store.handoffs.list(TicketStatus.OPEN)
+    assert handoff["customer_id"] is None
+    assert handoff["packet"]["customer"] is None
 
 
 async def test_recent_transactions_lists_the_latest_card_payments(seeded_store: CRMStore) -> None:

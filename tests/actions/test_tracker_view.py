@@ -30,7 +30,7 @@ EVENTS = [
     action("action_session_start"),
     {"event": "session_started"},
     action("action_listen"),
-    user("hi", "greet", 0.9, metadata={"customer_token": "older-token"}),
+    user("hi", "greet", 0.9, metadata={"crm_customer": {"id": 1, "sig": "older"}}),
     action("utter_greet"),
     bot("Hello!"),
     action("action_listen"),
@@ -44,9 +44,9 @@ EVENTS = [
     action("action_card_status"),
     bot("Your card is on its way."),
     action("action_listen"),
-    user(None, "affirm", 1.0, metadata={"customer_token": "newest-token"}),
+    user(None, "affirm", 1.0, metadata={"crm_customer": {"id": 1, "sig": "earlier"}}),
     action("action_handoff"),
-    user("agent", "ask_for_human", 0.95, metadata={"customer_token": None}),
+    user("agent", "ask_for_human", 0.95, metadata={"crm_customer": {"id": 2, "sig": "newest"}}),
     bot(""),
 ]
 
@@ -90,7 +90,7 @@ def test_the_view_reads_every_field_in_one_pass_over_the_events() -> None:
         BotAttempt("greet", ("utter_greet",)),
         BotAttempt("card_arrival", ("action_card_status",)),
     )
-    assert view.customer_token == "newest-token"
+    assert view.latest_claim == {"id": 2, "sig": "newest"}
     assert dict(view.slots) == {"card_last_four": "1234", "requested_slot": None}
     assert (view.latest_text, view.latest_intent) == ("agent", "ask_for_human")
     assert view.latest_entities == (CARD_ENTITY,)
@@ -102,13 +102,20 @@ def test_the_view_reads_every_field_in_one_pass_over_the_events() -> None:
 def test_a_conversation_without_events_or_token() -> None:
     view = view_of([])
     assert (view.turns, view.intents, view.user_intents, view.bot_attempts) == ((), (), (), ())
-    assert view.customer_token is None
+    assert view.latest_claim is None
     assert view.recent_customer_text() == ""
+
+
+def test_only_the_newest_user_event_carries_a_claim() -> None:
+    anonymous_last = [*EVENTS, action("action_listen"), user("thanks", "thanks", 0.9, metadata={})]
+    assert view_of(anonymous_last).latest_claim is None
+    no_metadata = [*EVENTS, user("bye", "goodbye", 0.9)]
+    assert view_of(no_metadata).latest_claim is None
 
 
 def test_the_view_is_read_only() -> None:
     view = view_of(EVENTS)
     with pytest.raises(FrozenInstanceError):
-        view.customer_token = "forged"  # type: ignore[misc]
+        view.latest_claim = {"id": 1, "sig": "forged"}  # type: ignore[misc]
     with pytest.raises(TypeError):
         view.slots["card_last_four"] = "9999"  # type: ignore[index]

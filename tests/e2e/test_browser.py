@@ -152,10 +152,10 @@ def wait_for_bot(driver: WebDriver, count: int) -> list[str]:
 
 def stored_session(driver: WebDriver) -> dict:
     raw = driver.execute_script(
-        "const key = Object.keys(localStorage).find(k => k.startsWith('northwind-chat:'));"
-        "return key ? localStorage.getItem(key) : null;"
+        "const key = Object.keys(sessionStorage).find(k => k.startsWith('northwind-chat:'));"
+        "return key ? sessionStorage.getItem(key) : null;"
     )
-    assert raw, "the widget stored nothing in localStorage"
+    assert raw, "the widget stored nothing in sessionStorage"
     return json.loads(raw)
 
 

@@ -27,11 +27,14 @@ PACKET_KEYS = {
 
 
 class Customer:
-    """A widget-like socket.io client of Rasa's channel."""
+    """A widget-like socket.io client of Rasa's channel; the server issues its session id."""
 
-    def __init__(self, stack: Stack, session_id: str, token: str | None = None) -> None:
+    def __init__(
+        self, stack: Stack, token: str | None = None, session_id: str | None = None
+    ) -> None:
         self.stack = stack
         self.session_id = session_id
+        """The session asked for; once connected, the one the server confirmed."""
         self.token = token
         self.sio = socketio.AsyncClient()
         self.inbox: asyncio.Queue = asyncio.Queue()
@@ -41,13 +44,17 @@ class Customer:
         await self.inbox.put((time.monotonic(), data))
 
     async def __aenter__(self) -> Customer:
-        confirmed = asyncio.Event()
-        self.sio.on("session_confirm", lambda _session: confirmed.set())
+        confirmed: asyncio.Future = asyncio.get_running_loop().create_future()
+        self.sio.on(
+            "session_confirm", lambda session: confirmed.done() or confirmed.set_result(session)
+        )
         await self.sio.connect(
             self.stack.settings.rasa_url, socketio_path="/socket.io", transports=["websocket"]
         )
-        await self.sio.emit("session_request", {"session_id": self.session_id})
-        await asyncio.wait_for(confirmed.wait(), 10)
+        await self.sio.emit(
+            "session_request", {"session_id": self.session_id, "customer_token": self.token}
+        )
+        self.session_id = await asyncio.wait_for(confirmed, 10)
         return self
 
     async def __aexit__(self, *_exc) -> None:
@@ -55,9 +62,7 @@ class Customer:
 
     async def say(self, text: str) -> None:
         metadata = {"customer_token": self.token} if self.token else {}
-        await self.sio.emit(
-            "user_uttered", {"message": text, "session_id": self.session_id, "metadata": metadata}
-        )
+        await self.sio.emit("user_uttered", {"message": text, "metadata": metadata})
 
     async def next_message(self, timeout: float = 20) -> tuple[float, dict]:
         return await asyncio.wait_for(self.inbox.get(), timeout)
@@ -96,14 +101,14 @@ async def test_customer_agent_round_trip(stack: Stack) -> None:
     base = stack.settings.console_url
 
     async with (
-        Customer(stack, "e2e-handoff-socket", token) as customer,
+        Customer(stack, token) as customer,
         aiohttp.ClientSession(headers={"Authorization": f"Bearer {ana}"}) as agent,
     ):
         await customer.ask("my card payment was declined at the supermarket")
         [queued] = await customer.ask("I want to talk to a person")
         assert "in the queue" in queued["text"]
 
-        handoff = open_handoff(stack, "e2e-handoff-socket")
+        handoff = open_handoff(stack, customer.session_id)
         packet = handoff["packet"]
         assert set(packet) == PACKET_KEYS
         assert packet["reason"] == "customer_request"
@@ -178,7 +183,7 @@ async def test_customer_agent_round_trip(stack: Stack) -> None:
     rated = stack.api("GET", "/api/v1/handoffs?status=resolved").body["handoffs"]
     assert next(h for h in rated if h["id"] == handoff["id"])["csat"] == 4
 
-    stored = stack.api("GET", "/api/v1/conversations/e2e-handoff-socket").body
+    stored = stack.api("GET", f"/api/v1/conversations/{customer.session_id}").body
     senders = [(m["sender"], m["text"]) for m in stored["messages"]]
     assert ("agent", "Hello, I'm Ana. Let me look at that payment.") in senders
     assert senders.index(("agent", "Hello, I'm Ana. Let me look at that payment.")) < senders.index(

@@ -70,7 +70,13 @@ def test_a_ten_turn_conversation_is_stored_in_order(stack: Stack) -> None:
 
 def test_an_anonymous_customer_gets_answers_and_is_not_linked(stack: Stack) -> None:
     forged = "eyJjdXN0b21lcl9pZCI6MX0.forged.signature"
-    replies = stack.say("e2e-anonymous", "where is my card?", forged)
+    body = {"sender": "e2e-anonymous", "message": "where is my card?"}
+    refused = stack.post_webhook(
+        json.dumps({**body, "metadata": {"customer_token": forged}}).encode()
+    )
+    assert (refused.status, refused.body["error"]["code"]) == (401, "invalid_customer_token")
+    assert stack.api("GET", "/api/v1/conversations/e2e-anonymous").status == 404
+    replies = stack.say("e2e-anonymous", "where is my card?")
     assert "sign in" in replies[0]["text"]
     assert stack.api("GET", "/api/v1/conversations/e2e-anonymous").body["customer_id"] is None
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from itsdangerous import TimestampSigner
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
@@ -19,13 +17,14 @@ from sqlalchemy.exc import OperationalError
 from bot.crm.database import create_crm_engine
 from bot.crm.enums import Sender
 from bot.crm.store import CRMStore, NotFound
-from bot.identity import CUSTOMER_TOKEN_MAX_AGE_S, issue_customer_token
+from bot.identity import make_claim
 from bot.rasa_plugins.broker import CRMEventBroker
+from bot.settings import KeyPurpose, load_settings
 
 SECRET = "broker-test-secret"
+CLAIM_KEY = "broker-claim-key"
 SENT_AT = 1763800000.0
 SEEDED_CUSTOMER = 3
-UNKNOWN_CUSTOMER = 999_999
 
 
 def published(conversation_id: str, event: Event) -> dict[str, Any]:
@@ -33,12 +32,12 @@ def published(conversation_id: str, event: Event) -> dict[str, Any]:
     return {"sender_id": conversation_id, **event.as_dict()}
 
 
-def customer_says(conversation_id: str, text: str, token: str | None = None) -> dict[str, Any]:
+def customer_says(conversation_id: str, text: str, claim: object = None) -> dict[str, Any]:
     event = UserUttered(
         text,
         intent={"name": "greet", "confidence": 0.91},
         input_channel="rest",
-        metadata={"customer_token": token} if token else {},
+        metadata={"crm_customer": claim} if claim is not None else {},
         message_id=f"{conversation_id}-user",
         timestamp=SENT_AT,
     )
@@ -58,15 +57,8 @@ def unreachable_store(tmp_path: Path) -> Iterator[CRMStore]:
     store.dispose()
 
 
-def expired_token(customer_id: int) -> str:
-    issued_at = int(time.time()) - CUSTOMER_TOKEN_MAX_AGE_S - 60
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(TimestampSigner, "get_timestamp", lambda _signer: issued_at)
-        return issue_customer_token(SECRET, customer_id)
-
-
 def test_a_customer_and_a_bot_message_land_once(store: CRMStore) -> None:
-    broker = CRMEventBroker(store, SECRET)
+    broker = CRMEventBroker(store, CLAIM_KEY)
     user = customer_says("conv-1", "hello there")
     bot = bot_says("conv-1", "Hi! How can I help?")
     for event in (user, bot, user, bot):
@@ -82,29 +74,30 @@ def test_a_customer_and_a_bot_message_land_once(store: CRMStore) -> None:
 
 
 def test_events_that_are_not_messages_store_nothing(store: CRMStore) -> None:
-    CRMEventBroker(store, SECRET).publish(published("conv-1", ActionExecuted("action_listen")))
+    CRMEventBroker(store, CLAIM_KEY).publish(published("conv-1", ActionExecuted("action_listen")))
     with pytest.raises(NotFound):
         store.conversations.get("conv-1")
 
 
-def test_a_valid_customer_token_links_the_customer(seeded_store: CRMStore) -> None:
-    token = issue_customer_token(SECRET, SEEDED_CUSTOMER)
-    CRMEventBroker(seeded_store, SECRET).publish(customer_says("conv-1", "hi", token))
+def test_the_servers_claim_links_the_customer(seeded_store: CRMStore) -> None:
+    claim = make_claim(CLAIM_KEY, "conv-1", SEEDED_CUSTOMER)
+    CRMEventBroker(seeded_store, CLAIM_KEY).publish(customer_says("conv-1", "hi", claim))
     assert seeded_store.conversations.get("conv-1")["customer_id"] == SEEDED_CUSTOMER
 
 
 @pytest.mark.parametrize(
-    "make_token",
+    "claim",
     [
-        lambda: issue_customer_token("another-key", SEEDED_CUSTOMER),
-        lambda: issue_customer_token(SECRET, SEEDED_CUSTOMER) + "x",
-        lambda: expired_token(SEEDED_CUSTOMER),
-        lambda: issue_customer_token(SECRET, UNKNOWN_CUSTOMER),
+        make_claim("another-key", "conv-1", SEEDED_CUSTOMER),
+        make_claim(CLAIM_KEY, "another-conversation", SEEDED_CUSTOMER),
+        {**make_claim(CLAIM_KEY, "conv-1", SEEDED_CUSTOMER), "id": SEEDED_CUSTOMER + 1},
+        {"id": SEEDED_CUSTOMER},
+        "a-customer-token",
     ],
-    ids=["forged", "tampered", "expired", "unknown_customer"],
+    ids=["forged", "other_conversation", "tampered", "unsigned", "not_a_claim"],
 )
-def test_a_token_that_does_not_verify_links_no_one(seeded_store: CRMStore, make_token) -> None:
-    CRMEventBroker(seeded_store, SECRET).publish(customer_says("conv-1", "hi", make_token()))
+def test_a_claim_that_does_not_verify_links_no_one(seeded_store: CRMStore, claim) -> None:
+    CRMEventBroker(seeded_store, CLAIM_KEY).publish(customer_says("conv-1", "hi", claim))
     conversation = seeded_store.conversations.get("conv-1")
     assert conversation["customer_id"] is None
     assert [message["text"] for message in conversation["messages"]] == ["hi"]
@@ -113,13 +106,13 @@ def test_a_token_that_does_not_verify_links_no_one(seeded_store: CRMStore, make_
 def test_is_ready_only_while_the_store_answers(
     store: CRMStore, unreachable_store: CRMStore
 ) -> None:
-    assert CRMEventBroker(store, SECRET).is_ready()
-    assert not CRMEventBroker(unreachable_store, SECRET).is_ready()
+    assert CRMEventBroker(store, CLAIM_KEY).is_ready()
+    assert not CRMEventBroker(unreachable_store, CLAIM_KEY).is_ready()
 
 
 def test_a_store_error_in_publish_propagates(unreachable_store: CRMStore) -> None:
     with pytest.raises(OperationalError):
-        CRMEventBroker(unreachable_store, SECRET).publish(customer_says("conv-1", "hi"))
+        CRMEventBroker(unreachable_store, CLAIM_KEY).publish(customer_says("conv-1", "hi"))
 
 
 async def test_a_store_error_fails_rasas_save_and_the_turn_is_not_kept(
@@ -131,7 +124,7 @@ async def test_a_store_error_fails_rasas_save_and_the_turn_is_not_kept(
     save; the in-memory fallback streams to the same broker and fails too, and the error
     reaches Rasa's message processor (the REST channel answers 503).
     """
-    broker = CRMEventBroker(unreachable_store, SECRET)
+    broker = CRMEventBroker(unreachable_store, CLAIM_KEY)
     tracker_store = FailSafeTrackerStore(
         SQLTrackerStore(
             Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"), event_broker=broker
@@ -156,6 +149,6 @@ async def test_from_endpoint_config_uses_the_url_else_the_database_setting(
     from_settings = await CRMEventBroker.from_endpoint_config(None)
     from_settings.publish(customer_says("conv-settings", "hi"))
     await from_settings.close()
-    assert from_url.secret_key == SECRET
+    assert from_url.claim_key == load_settings().key_for(KeyPurpose.CUSTOMER_CLAIM)
     conversations, _ = store.conversations.list()
     assert {conversation["id"] for conversation in conversations} == {"conv-url", "conv-settings"}

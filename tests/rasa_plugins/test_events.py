@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from bot.identity import customer_id_from_token, issue_customer_token
+from bot.identity import make_claim
 from bot.rasa_plugins.events import event_key, message_from_event
+
+CLAIM_KEY = "events-claim-key"
 
 USER_EVENT = {
     "sender_id": "conv-1",
@@ -12,7 +14,7 @@ USER_EVENT = {
     "text": "my card ends in 1234",
     "message_id": "m-1",
     "input_channel": "rest",
-    "metadata": {"customer_token": "token-of-7"},
+    "metadata": {"crm_customer": make_claim(CLAIM_KEY, "conv-1", 7)},
     "parse_data": {
         "intent": {"name": "inform", "confidence": 0.93},
         "entities": [
@@ -37,12 +39,8 @@ BOT_EVENT = {
 }
 
 
-def resolve(token: object) -> int | None:
-    return 7 if token == "token-of-7" else None
-
-
 def test_a_user_event_carries_intent_confidence_entities_and_customer() -> None:
-    record = message_from_event(USER_EVENT, resolve)
+    record = message_from_event(USER_EVENT, CLAIM_KEY)
     assert record.sender == "customer"
     assert (record.intent, record.confidence) == ("inform", 0.93)
     assert record.entities == [
@@ -59,7 +57,7 @@ def test_a_user_event_carries_intent_confidence_entities_and_customer() -> None:
 
 
 def test_a_bot_event_keeps_its_buttons() -> None:
-    record = message_from_event(BOT_EVENT, resolve)
+    record = message_from_event(BOT_EVENT, CLAIM_KEY)
     assert record.sender == "bot"
     assert record.text == "Block it?"
     assert record.data == {"buttons": [{"title": "Yes", "payload": "/affirm"}]}
@@ -73,7 +71,7 @@ def test_other_events_are_not_messages() -> None:
         {"event": "user", "timestamp": 1.0, "text": "no sender"},
         {"sender_id": "c", "event": "user", "text": "no timestamp"},
     ]:
-        assert message_from_event(event, resolve) is None
+        assert message_from_event(event, CLAIM_KEY) is None
 
 
 def test_the_event_key_is_stable_and_distinguishes_events() -> None:
@@ -83,18 +81,22 @@ def test_the_event_key_is_stable_and_distinguishes_events() -> None:
     assert event_key(later) != event_key(BOT_EVENT)
 
 
-def test_customer_tokens_verify_only_with_the_right_key() -> None:
-    token = issue_customer_token("key-one", 42)
-    assert customer_id_from_token("key-one", token) == 42
-    assert customer_id_from_token("key-two", token) is None
-    assert customer_id_from_token("key-one", token + "x") is None
-    for bad in (None, "", 42, "x" * 2000, ["list"]):
-        assert customer_id_from_token("key-one", bad) is None
+def test_only_a_claim_for_this_conversation_and_key_names_the_customer() -> None:
+    for metadata in (
+        {"crm_customer": make_claim("another-key", "conv-1", 7)},
+        {"crm_customer": make_claim(CLAIM_KEY, "another-conversation", 7)},
+        {"crm_customer": {**make_claim(CLAIM_KEY, "conv-1", 7), "id": 8}},
+        {"customer_token": "a client's token is not a claim"},
+        {},
+    ):
+        assert (
+            message_from_event({**USER_EVENT, "metadata": metadata}, CLAIM_KEY).customer_id is None
+        )
 
 
 def test_personal_data_is_redacted_before_storage() -> None:
     event = {**USER_EVENT, "text": "mail me at jane.doe@example.com about 4111 1111 1111 1111"}
-    record = message_from_event(event, resolve)
+    record = message_from_event(event, CLAIM_KEY)
     assert record.text == "mail me at [EMAIL] about [CARD ending 1111]"
 
 
@@ -103,6 +105,6 @@ def test_the_pipelines_sentiment_is_kept_and_computed_only_when_missing() -> Non
         **USER_EVENT,
         "parse_data": {**USER_EVENT["parse_data"], "sentiment": {"compound": -0.4}},
     }
-    assert message_from_event(scored, resolve).sentiment == -0.4
+    assert message_from_event(scored, CLAIM_KEY).sentiment == -0.4
     unscored = {**USER_EVENT, "text": "thank you so much, that was great"}
-    assert message_from_event(unscored, resolve).sentiment > 0.5
+    assert message_from_event(unscored, CLAIM_KEY).sentiment > 0.5

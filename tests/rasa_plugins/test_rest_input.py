@@ -7,7 +7,8 @@ import json
 import pytest
 
 from bot.json_input import InputError
-from bot.rasa_plugins.rest_channel import MAX_MESSAGE_CHARS, parse_webhook_body
+from bot.rasa_plugins.limits import MAX_BODY_BYTES, MAX_MESSAGE_CHARS
+from bot.rasa_plugins.rest_channel import parse_webhook_body
 
 
 def body(**payload) -> bytes:
@@ -36,6 +37,7 @@ def test_a_valid_request_gives_sender_text_and_metadata() -> None:
         (body(sender="c1", message="   "), 400, "empty_message"),
         (body(sender="c1", message="a" * (MAX_MESSAGE_CHARS + 1)), 413, "message_too_long"),
         (body(sender="c1", message="hi", metadata="token"), 400, "invalid_metadata"),
+        (body(sender="c1", message="hi", pad="x" * MAX_BODY_BYTES), 413, "body_too_large"),
     ],
 )
 def test_bad_input_is_rejected_with_a_code(raw: bytes, status: int, code: str) -> None:

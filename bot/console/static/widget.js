@@ -4,11 +4,14 @@
  *   <script src="https://CONSOLE/widget.js" data-rasa-url="https://RASA"
  *           data-customer-token="SIGNED_TOKEN" defer></script>
  *
- * It talks to Rasa's socket.io channel with the socket.io client served next to this file,
- * keeps the session id and the transcript in localStorage (a reload continues the same
- * conversation), and sends the customer token as metadata with every message. The panel
- * lives in a shadow root so the host page's styles cannot break it. Every text is set with
- * textContent: nothing the bot, an agent or the customer writes is ever parsed as HTML.
+ * It talks to Rasa's socket.io channel with the socket.io client served next to this file.
+ * The server issues the session id; the widget keeps it and the transcript in sessionStorage
+ * (a reload continues the same conversation, closing the tab forgets it), and sends the
+ * customer token with the session request and with every message, as the server checks
+ * each one. What the customer typed is shown as pending until the server echoes it back
+ * redacted: only that echo is stored, never the raw text. The panel lives in a shadow root
+ * so the host page's styles cannot break it. Every text is set with textContent: nothing the
+ * bot, an agent or the customer writes is ever parsed as HTML.
  *
  * Optional: data-title="Acme Bank" names the panel; window.northwindChat.open() and .close()
  * let the host page's own "Chat with us" links drive it.
@@ -25,7 +28,9 @@
   const RASA_URL = (script.dataset.rasaUrl || ASSET_ORIGIN).replace(/\/+$/, "");
   const CUSTOMER_TOKEN = script.dataset.customerToken || null;
   const TITLE = script.dataset.title || "Northwind Bank";
-  const STORAGE_KEY = `northwind-chat:v1:${RASA_URL}`;
+  const STORAGE_KEY = `northwind-chat:v2:${RASA_URL}`;
+  // Earlier versions kept the raw transcript in localStorage: it is removed on sight.
+  const LEGACY_STORAGE_KEY = `northwind-chat:v1:${RASA_URL}`;
   const MAX_STORED_MESSAGES = 200;
   const MAX_MESSAGE_CHARS = 5000;
   const TYPING_TIMEOUT_MS = 8000;
@@ -33,9 +38,18 @@
   // A signed token starts with its payload (the customer); the timestamp and signature after
   // the first dot change every time the site issues one, so only the payload names a person.
   const IDENTITY = CUSTOMER_TOKEN ? CUSTOMER_TOKEN.split(".")[0] : "";
+  // What the customer is told when the server refuses a message, by the server's error code.
+  const REFUSALS = new Map([
+    ["invalid_customer_token", "Your sign-in has expired. Please reload the page to go on."],
+    ["conversation_bound", "This chat belongs to a signed-in customer. Please reload the page."],
+    ["rate_limited", "You are sending messages very quickly. Please wait a moment and try again."],
+  ]);
+  const REFUSED = "Your message could not be sent. Please try again.";
 
   const state = loadState();
   const outbox = [];
+  // Sent messages the server has not echoed yet: shown, not stored.
+  const pending = [];
   let ui = null;
   let socket = null;
   let sessionConfirmed = false;
@@ -55,7 +69,8 @@
 
   function loadState() {
     try {
-      const saved = JSON.parse(window.localStorage.getItem(STORAGE_KEY) || "null");
+      window.localStorage.removeItem(LEGACY_STORAGE_KEY);
+      const saved = JSON.parse(window.sessionStorage.getItem(STORAGE_KEY) || "null");
       if (saved && saved.identity === IDENTITY && Array.isArray(saved.messages)) {
         return { ...emptyState(), ...saved };
       }
@@ -68,7 +83,7 @@
   function saveState() {
     state.messages = state.messages.slice(-MAX_STORED_MESSAGES);
     try {
-      window.localStorage.setItem(STORAGE_KEY, JSON.stringify(state));
+      window.sessionStorage.setItem(STORAGE_KEY, JSON.stringify(state));
     } catch (error) {
       // Storage full or disabled: the conversation still works, it just won't survive a reload.
     }
@@ -296,11 +311,12 @@
     scrollToEnd();
   }
 
+  function removeReplies() {
+    ui.log.querySelectorAll(".nw-replies").forEach((group) => group.remove());
+  }
+
   function addMessage(message) {
-    const previous = ui.log.lastElementChild;
-    if (previous) {
-      previous.querySelectorAll(".nw-replies").forEach((group) => group.remove());
-    }
+    removeReplies();
     state.messages.push(message);
     ui.log.append(renderMessage(message, true));
     if (!state.open && message.from !== "customer") {
@@ -366,12 +382,39 @@
   }
 
   function send(payload, shownText) {
-    addMessage({ from: "customer", text: shownText, at: new Date().toISOString() });
+    removeReplies();
+    const node = renderMessage({ from: "customer", text: shownText }, false);
+    node.classList.add("nw-pending");
+    ui.log.append(node);
+    scrollToEnd();
+    pending.push({ payload, shownText, node });
     outbox.push(payload);
     // A person types more slowly than the bot answers: only the bot gets the typing dots.
     setTyping(!state.agent);
     connect();
     flush();
+  }
+
+  function echoed(data) {
+    const sent = pending.shift();
+    if (!sent) {
+      return;
+    }
+    sent.node.remove();
+    // A typed message is stored as the server redacted it; a button as its own title.
+    const typed = sent.payload === sent.shownText;
+    const text = typed && data && typeof data.text === "string" ? data.text : sent.shownText;
+    addMessage({ from: "customer", text, at: new Date().toISOString() });
+  }
+
+  function refused(data) {
+    const sent = pending.shift();
+    if (sent) {
+      sent.node.remove();
+    }
+    setTyping(false);
+    const code = data && data.error && data.error.code;
+    notice(REFUSALS.get(code) || REFUSED);
   }
 
   function flush() {
@@ -381,7 +424,6 @@
     while (outbox.length) {
       socket.emit("user_uttered", {
         message: outbox.shift(),
-        session_id: state.sessionId,
         metadata: CUSTOMER_TOKEN ? { customer_token: CUSTOMER_TOKEN } : {},
       });
     }
@@ -436,7 +478,10 @@
     });
     socket.on("connect", () => {
       sessionConfirmed = false;
-      socket.emit("session_request", { session_id: state.sessionId });
+      socket.emit("session_request", {
+        session_id: state.sessionId,
+        customer_token: CUSTOMER_TOKEN,
+      });
     });
     socket.on("session_confirm", (confirmed) => {
       const sessionId = typeof confirmed === "string" ? confirmed : confirmed && confirmed.session_id;
@@ -455,6 +500,8 @@
       flush();
     });
     socket.on("bot_uttered", receive);
+    socket.on("user_echo", echoed);
+    socket.on("message_refused", refused);
     socket.on("disconnect", () => {
       sessionConfirmed = false;
       renderStatus("Reconnecting…");

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from bot.crm.enums import ConversationStatus, Sender, TicketKind, TicketStatus
@@ -67,6 +67,43 @@ class ConversationStore(StoreBase):
             if conversation.channel is None and record.channel:
                 conversation.channel = record.channel
             return True
+
+    def bind(self, conversation_id: str, customer_id: int) -> int:
+        """Bind the conversation to this customer unless it has one; returns the bound customer.
+
+        A conversation belongs to at most one verified customer. Insert-or-ignore, then an
+        UPDATE only while no customer is set: of two customers racing for the same
+        conversation exactly one wins, on SQLite and PostgreSQL alike, and both learn which.
+        """
+        now = datetime.now(timezone.utc)
+        with self._session() as session:
+            session.execute(
+                self._insert(Conversation)
+                .values(
+                    id=conversation_id,
+                    customer_id=customer_id,
+                    status=ConversationStatus.BOT,
+                    started_at=now,
+                    last_message_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["id"])
+            )
+            session.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.customer_id.is_(None))
+                .values(customer_id=customer_id)
+                .execution_options(synchronize_session=False)
+            )
+            return session.scalar(
+                select(Conversation.customer_id).where(Conversation.id == conversation_id)
+            )
+
+    def bound_customer(self, conversation_id: str) -> int | None:
+        """The customer the conversation is bound to; None if unbound or unknown."""
+        with self._session() as session:
+            return session.scalar(
+                select(Conversation.customer_id).where(Conversation.id == conversation_id)
+            )
 
     def get(self, conversation_id: str) -> ConversationDetail:
         with self._session() as session:

@@ -1,0 +1,152 @@
+"""Binding a conversation to one customer, and the gate every customer message passes."""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+
+import pytest
+
+from bot.crm.enums import Sender
+from bot.crm.store import CRMStore, MessageRecord, NotFound
+from bot.identity import claimed_customer, issue_customer_token
+from bot.json_input import HttpError
+from bot.rasa_plugins.customer_gate import CustomerGate
+from tests.rasa_plugins.tokens import token_issued_ago
+
+TOKEN_KEY = "gate-token-key"
+CLAIM_KEY = "gate-claim-key"
+A, B = 3, 4
+
+
+def token(customer_id: int, key: str = TOKEN_KEY) -> str:
+    return issue_customer_token(key, customer_id)
+
+
+def expired(customer_id: int) -> str:
+    return token_issued_ago(TOKEN_KEY, customer_id)
+
+
+def anonymous_message(store: CRMStore, conversation_id: str) -> None:
+    store.conversations.record_message(
+        MessageRecord(
+            conversation_id=conversation_id,
+            event_key=f"{conversation_id}-1",
+            seq=1.0,
+            sender=Sender.CUSTOMER,
+            text="hello",
+            created_at=datetime.now(timezone.utc),
+        )
+    )
+
+
+@pytest.fixture
+def gate(seeded_store: CRMStore) -> CustomerGate:
+    return CustomerGate(seeded_store, TOKEN_KEY, CLAIM_KEY)
+
+
+def refused(call, status: int, code: str) -> None:
+    with pytest.raises(HttpError) as caught:
+        call()
+    assert (caught.value.status, caught.value.code) == (status, code)
+
+
+# ------------------------------------------------------------------------------ binding
+
+
+def test_the_first_customer_binds_and_keeps_the_conversation(seeded_store: CRMStore) -> None:
+    conversations = seeded_store.conversations
+    assert conversations.bound_customer("conv-1") is None
+    assert conversations.bind("conv-1", A) == A
+    assert conversations.bind("conv-1", B) == A
+    assert conversations.bind("conv-1", A) == A
+    assert conversations.bound_customer("conv-1") == A
+    assert conversations.get("conv-1")["customer_id"] == A
+
+
+def test_binding_an_anonymous_conversation_keeps_its_messages(seeded_store: CRMStore) -> None:
+    anonymous_message(seeded_store, "conv-1")
+    assert seeded_store.conversations.bound_customer("conv-1") is None
+    assert seeded_store.conversations.bind("conv-1", B) == B
+    conversation = seeded_store.conversations.get("conv-1")
+    assert conversation["customer_id"] == B
+    assert [m["text"] for m in conversation["messages"]] == ["hello"]
+
+
+def test_customers_racing_for_one_conversation_bind_exactly_one(
+    seeded_store: CRMStore,
+) -> None:
+    contenders = list(range(1, 9))
+    start = threading.Barrier(len(contenders))
+
+    def bind(customer_id: int) -> int:
+        start.wait()
+        return seeded_store.conversations.bind("conv-race", customer_id)
+
+    with ThreadPoolExecutor(len(contenders)) as pool:
+        results = list(pool.map(bind, contenders))
+    winner = seeded_store.conversations.bound_customer("conv-race")
+    assert winner in contenders
+    assert results == [winner] * len(contenders)
+
+
+# --------------------------------------------------------------------------------- gate
+
+
+def test_a_verified_customer_binds_and_gets_a_claim_only(gate: CustomerGate) -> None:
+    admitted = gate.admit("conv-1", {"customer_token": token(A)})
+    assert list(admitted) == ["crm_customer"]
+    assert claimed_customer(CLAIM_KEY, "conv-1", admitted["crm_customer"]) == A
+    assert gate.store.conversations.bound_customer("conv-1") == A
+
+
+def test_client_keys_and_client_claims_are_dropped(gate: CustomerGate) -> None:
+    forged_claim = {"id": B, "sig": "0" * 64}
+    sent = {"customer_token": token(A), "crm_customer": forged_claim, "locale": "en"}
+    admitted = gate.admit("conv-1", sent)
+    assert claimed_customer(CLAIM_KEY, "conv-1", admitted["crm_customer"]) == A
+    assert gate.admit("conv-2", {"crm_customer": forged_claim, "locale": "en"}) == {}
+
+
+def test_an_anonymous_message_is_admitted_only_while_unbound(gate: CustomerGate) -> None:
+    assert gate.admit("conv-1", {}) == {}
+    assert gate.store.conversations.bound_customer("conv-1") is None
+    gate.admit("conv-1", {"customer_token": token(A)})
+    refused(lambda: gate.admit("conv-1", {}), 403, "conversation_bound")
+
+
+def test_another_customers_token_is_refused_in_a_bound_conversation(gate: CustomerGate) -> None:
+    gate.admit("conv-1", {"customer_token": token(A)})
+    refused(lambda: gate.admit("conv-1", {"customer_token": token(B)}), 403, "conversation_bound")
+    assert gate.store.conversations.bound_customer("conv-1") == A
+
+
+@pytest.mark.parametrize(
+    "bad_token",
+    [
+        lambda: token(A, key="another-key"),
+        lambda: token(A) + "x",
+        lambda: expired(A),
+        lambda: token(999_999),
+        lambda: "",
+        lambda: 42,
+    ],
+    ids=["forged", "tampered", "expired", "unknown_customer", "empty", "not_a_string"],
+)
+def test_a_token_that_fails_is_refused_and_stores_nothing(gate: CustomerGate, bad_token) -> None:
+    refused(
+        lambda: gate.admit("conv-1", {"customer_token": bad_token()}), 401, "invalid_customer_token"
+    )
+    with pytest.raises(NotFound):
+        gate.store.conversations.get("conv-1")
+
+
+def test_joining_a_bound_conversation_needs_its_customers_token(gate: CustomerGate) -> None:
+    assert gate.may_join("conv-1", None)
+    gate.admit("conv-1", {"customer_token": token(A)})
+    assert gate.may_join("conv-1", token(A))
+    assert not gate.may_join("conv-1", None)
+    assert not gate.may_join("conv-1", token(B))
+    assert not gate.may_join("conv-1", expired(A))
+    assert not gate.may_join("conv-1", token(A, key="another-key"))
