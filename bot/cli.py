@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bot.crm.enums import StaffRole
-from bot.settings import load_settings
+from bot.settings import KeyPurpose, load_settings
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -97,14 +97,15 @@ def _token(args: argparse.Namespace) -> int:
     if not CustomerStore(create_crm_engine(settings.database_url)).exists(args.customer_id):
         print(f"error: customer {args.customer_id} not found", file=sys.stderr)
         return 2
-    print(issue_customer_token(settings.secret_key, args.customer_id))
+    print(issue_customer_token(settings.key_for(KeyPurpose.CUSTOMER_TOKEN), args.customer_id))
     return 0
 
 
 def _endpoints(args: argparse.Namespace) -> int:
     from bot.endpoints import write_endpoints
 
-    print(write_endpoints(load_settings(), args.out))
+    settings = load_settings()
+    print(write_endpoints(settings, args.out or settings.var_dir / "endpoints.yml"))
     return 0
 
 
@@ -159,8 +160,12 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("customer_id", type=int)
     token.set_defaults(handler=_token)
 
-    endpoints = commands.add_parser("endpoints", help="write Rasa's endpoints.yml from settings")
-    endpoints.add_argument("--out", type=Path, default=Path("endpoints.yml"))
+    endpoints = commands.add_parser(
+        "endpoints", help="write Rasa's endpoints.yml, with the action server's key, from settings"
+    )
+    endpoints.add_argument(
+        "--out", type=Path, help="where to write it (mode 0600); default var/endpoints.yml"
+    )
     endpoints.set_defaults(handler=_endpoints)
     return parser
 

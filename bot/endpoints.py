@@ -1,16 +1,24 @@
-"""Rasa's endpoints.yml derived from the settings, so Rasa and the CRM share one configuration."""
+"""Rasa's endpoints.yml derived from the settings, so Rasa and the CRM share one configuration.
+
+The generated file carries the action server's key (and any database password), so it is
+written with mode 0600, to var/ by default; the committed endpoints.yml is an example for the
+default settings without the key.
+"""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy.engine import make_url
 
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, KeyPurpose, Settings
 
 HEADER = "# Generated from the settings (bot/endpoints.py): `crm run` writes var/endpoints.yml.\n"
+ACTION_KEY_HEADER = "X-CRM-Action-Key"
+"""Rasa sends `key_for(ACTION_SERVER)` in it; the action server refuses calls without it."""
 
 
 def _tracker_store(url: str) -> dict[str, Any]:
@@ -37,7 +45,10 @@ def _tracker_store(url: str) -> dict[str, Any]:
 
 def render_endpoints(settings: Settings) -> dict[str, Any]:
     endpoints: dict[str, Any] = {
-        "action_endpoint": {"url": f"{settings.action_url}/webhook"},
+        "action_endpoint": {
+            "url": f"{settings.action_url}/webhook",
+            "headers": {ACTION_KEY_HEADER: settings.key_for(KeyPurpose.ACTION_SERVER)},
+        },
         "tracker_store": _tracker_store(settings.tracker_url),
         "event_broker": {"type": "bot.rasa_plugins.broker.CRMEventBroker"},
     }
@@ -53,6 +64,10 @@ def render_endpoints(settings: Settings) -> dict[str, Any]:
 
 
 def write_endpoints(settings: Settings, path: Path) -> Path:
+    """Write the file readable by its owner only (also when an older one was not)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(HEADER + yaml.safe_dump(render_endpoints(settings), sort_keys=False))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(HEADER + yaml.safe_dump(render_endpoints(settings), sort_keys=False))
     return path

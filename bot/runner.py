@@ -20,52 +20,32 @@ STARTUP_TIMEOUT_S = 600
 STOP_GRACE_S = 15
 
 
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).with_name(name))
-
-
-def service_commands(settings: Settings, model: Path, endpoints: Path) -> dict[str, list[str]]:
+def service_commands(model: Path, endpoints: Path) -> dict[str, list[str]]:
+    """Our own entries: they read ports, keys and origins from the settings, so no secret is
+    ever on a command line (anyone on the machine can read those)."""
     return {
-        "actions": [
-            _bin("rasa"),
-            "run",
-            "actions",
-            "--actions",
-            "actions",
-            "--port",
-            str(settings.action_port),
-        ],
+        "actions": [sys.executable, "-m", "bot.action_server"],
         "rasa": [
-            _bin("rasa"),
-            "run",
+            sys.executable,
+            "-m",
+            "bot.rasa_server",
             "--model",
             str(model),
             "--endpoints",
             str(endpoints),
-            "--credentials",
-            str(PROJECT_ROOT / "credentials.yml"),
-            "--interface",
-            settings.bind,
-            "--port",
-            str(settings.rasa_port),
-            "--cors",
-            "*",
-            "--enable-api",
-            "--auth-token",
-            settings.rasa_api_token,
         ],
         "console": [sys.executable, "-m", "bot.console"],
     }
 
 
 def start_services(
-    settings: Settings, model: Path, endpoints: Path, env: dict[str, str] | None = None
+    model: Path, endpoints: Path, env: dict[str, str] | None = None
 ) -> dict[str, subprocess.Popen]:
     """Start the three processes, each in its own process group so they can be stopped whole."""
-    env = {**os.environ, **(env or {}), "SANIC_HOST": settings.bind}
+    env = {**os.environ, **(env or {})}
     return {
         name: subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
-        for name, command in service_commands(settings, model, endpoints).items()
+        for name, command in service_commands(model, endpoints).items()
     }
 
 
@@ -106,7 +86,7 @@ def run(settings: Settings, import_csv: Path | None = None) -> int:
     _, new_password = prepare_store(settings)
     endpoints = write_endpoints(settings, settings.var_dir / "endpoints.yml")
     model = ensure_model(import_csv=import_csv)
-    processes = start_services(settings, model, endpoints)
+    processes = start_services(model, endpoints)
 
     def stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -115,7 +95,11 @@ def run(settings: Settings, import_csv: Path | None = None) -> int:
     try:
         wait_healthy(settings, processes, STARTUP_TIMEOUT_S)
         print(f"\nNorthwind CRM assistant is up ({time.monotonic() - started:.0f} s):")
-        print(f"  console and demo site  {settings.console_url}/")
+        print(f"  agent console          {settings.console_url}/agent")
+        if settings.demo_site:
+            print(f"  demo site              {settings.console_url}/  (visitors are customer 1)")
+        else:
+            print("  demo site              off; start with CRM_DEMO_SITE=1 to serve it")
         print(f"  health                 {settings.console_url}/healthz")
         print(f"  REST channel           {settings.rasa_url}/webhooks/rest/webhook")
         print(f"  action server          {settings.action_url}/health")

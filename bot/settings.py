@@ -7,9 +7,21 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
+from enum import Enum
+from functools import cached_property
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class KeyPurpose(Enum):
+    """What a derived key signs; each purpose gets its own key (`Settings.key_for`)."""
+
+    CUSTOMER_TOKEN = "customer-token"
+    CUSTOMER_CLAIM = "customer-claim"
+    SOCKET_SESSION = "socket-session"
+    AGENT_MESSAGE = "agent-message"
+    ACTION_SERVER = "action-server"
 
 
 @dataclass(frozen=True)
@@ -24,6 +36,10 @@ class Settings:
     secret_key: str
     admin_password: str | None
     redis_url: str | None
+    allowed_origins: tuple[str, ...]
+    """Browser origins allowed to call Rasa and open socket.io (CORS); the console's own first."""
+    demo_site: bool
+    """Serve the demo bank page with a token for demo customer 1 (`CRM_DEMO_SITE=1`)."""
 
     @property
     def rasa_url(self) -> str:
@@ -37,10 +53,22 @@ class Settings:
     def console_url(self) -> str:
         return f"http://{self.bind}:{self.console_port}"
 
-    @property
+    @cached_property
     def rasa_api_token(self) -> str:
-        """Token for Rasa's HTTP API, derived from the secret so every process agrees."""
-        return hmac.new(self.secret_key.encode(), b"rasa-http-api", hashlib.sha256).hexdigest()
+        """Secret for Rasa's HTTP API (it signs the console's JWTs), kept in var/rasa_api_token.
+
+        Random and not derived from the master secret, so neither leaks the other; read from
+        a file by the Rasa launcher and the console, never passed on a command line.
+        """
+        return _kept_secret(self.var_dir / "rasa_api_token")
+
+    def key_for(self, purpose: KeyPurpose) -> str:
+        """A key for one purpose only, derived from the master secret (HMAC-SHA256).
+
+        A key leaked or misused for one purpose (a token, a signature) is useless for another.
+        """
+        derived = hmac.new(self.secret_key.encode(), purpose.value.encode(), hashlib.sha256)
+        return derived.hexdigest()
 
     @property
     def similar_index_dir(self) -> Path:
@@ -58,34 +86,70 @@ def _port(env: dict[str, str], name: str, default: int) -> int:
     return port
 
 
+def _kept_secret(path: Path) -> str:
+    """A random secret kept in `path` (mode 0600), created once.
+
+    Processes starting together agree: the secret is written to a private temporary file
+    and linked into place, which fails if another process got there first.
+    """
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    try:
+        os.link(draft, path)
+    except FileExistsError:
+        pass
+    finally:
+        draft.unlink()
+    return path.read_text().strip()
+
+
 def _secret_key(env: dict[str, str], var_dir: Path) -> str:
     """Use CRM_SECRET_KEY, else a random key kept in var/ so restarts keep sessions valid."""
-    if env.get("CRM_SECRET_KEY"):
-        return env["CRM_SECRET_KEY"]
-    key_file = var_dir / "secret_key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    var_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
-    return key
+    return env.get("CRM_SECRET_KEY") or _kept_secret(var_dir / "secret_key")
 
 
 def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     var_dir = Path(env.get("CRM_VAR_DIR", PROJECT_ROOT / "var"))
     database_url = env.get("CRM_DATABASE_URL", f"sqlite:///{var_dir / 'crm.sqlite3'}")
+    console_port = _port(env, "CONSOLE_PORT", 8080)
     return Settings(
         database_url=database_url,
         tracker_url=env.get("RASA_TRACKER_URL", database_url),
         bind=env.get("CRM_BIND", "127.0.0.1"),
         rasa_port=_port(env, "RASA_PORT", 5005),
         action_port=_port(env, "ACTION_PORT", 5055),
-        console_port=_port(env, "CONSOLE_PORT", 8080),
+        console_port=console_port,
         var_dir=var_dir,
         secret_key=_secret_key(env, var_dir),
         admin_password=env.get("CRM_ADMIN_PASSWORD") or None,
         redis_url=env.get("CRM_REDIS_URL") or None,
+        allowed_origins=_origins(env, console_port),
+        demo_site=_flag(env, "CRM_DEMO_SITE"),
     )
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SystemExit(f"{name} must be 1 or 0, got {raw!r}")
+
+
+def _origins(env: dict[str, str], console_port: int) -> tuple[str, ...]:
+    """`CRM_ALLOWED_ORIGINS` (comma-separated), else the console's own origins on this machine."""
+    raw = env.get("CRM_ALLOWED_ORIGINS")
+    if raw is None:
+        return (f"http://127.0.0.1:{console_port}", f"http://localhost:{console_port}")
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+            raise SystemExit(f"CRM_ALLOWED_ORIGINS: {origin!r} is not an origin like https://host")
+    return origins

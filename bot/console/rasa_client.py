@@ -3,23 +3,40 @@
 from __future__ import annotations
 
 import json
+import time
 from urllib.parse import quote
 
 import aiohttp
+import jwt
 
 from bot.console.errors import ApiError
-from bot.settings import Settings
+from bot.settings import KeyPurpose, Settings
 from bot.signing import SIGNATURE_HEADER, sign
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+API_JWT_ALGORITHM = "HS256"
+API_JWT_LIFETIME_S = 60
+API_JWT_USER = {"username": "console", "role": "admin"}
+"""Rasa's HTTP API lets the `admin` role act on any conversation (rasa.server.requires_auth)."""
+
+
+def api_jwt(secret: str, now: float | None = None) -> str:
+    """A short-lived JWT for Rasa's HTTP API, signed with its secret (var/rasa_api_token)."""
+    issued = int(time.time() if now is None else now)
+    claims = {"user": API_JWT_USER, "iat": issued, "exp": issued + API_JWT_LIFETIME_S}
+    return jwt.encode(claims, secret, algorithm=API_JWT_ALGORITHM)
 
 
 class RasaClient:
-    """Wraps the Rasa HTTP API (token-protected) and the socket.io agent endpoint."""
+    """Wraps the Rasa HTTP API (JWT in the Authorization header) and the socket.io agent
+    endpoint (body signed with the agent-message key)."""
 
     def __init__(self, http: aiohttp.ClientSession, settings: Settings) -> None:
         self.http = http
         self.settings = settings
+
+    def _api_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_jwt(self.settings.rasa_api_token)}"}
 
     async def _post(
         self, path: str, body: object, headers: dict[str, str] | None = None, **params: str
@@ -44,7 +61,7 @@ class RasaClient:
         """Push an agent's text into the customer's widget; False when no widget is connected."""
         body = json.dumps({"conversation_id": conversation_id, "text": text, "agent": agent})
         data = body.encode()  # signed and sent as the same bytes
-        signature = sign(self.settings.secret_key, data)
+        signature = sign(self.settings.key_for(KeyPurpose.AGENT_MESSAGE), data)
         reply = await self._post(
             "/webhooks/socketio/agent_message", data, headers={SIGNATURE_HEADER: signature}
         )
@@ -59,7 +76,7 @@ class RasaClient:
         await self._post(
             f"{self._conversation(conversation_id)}/tracker/events",
             [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
-            token=self.settings.rasa_api_token,
+            headers=self._api_headers(),
         )
 
     async def trigger_intent(self, conversation_id: str, intent: str) -> None:
@@ -67,6 +84,6 @@ class RasaClient:
         await self._post(
             f"{self._conversation(conversation_id)}/trigger_intent",
             {"name": intent},
-            token=self.settings.rasa_api_token,
+            headers=self._api_headers(),
             output_channel="latest",
         )

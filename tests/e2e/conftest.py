@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import socket
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -49,6 +50,7 @@ def http(method: str, url: str, body: bytes | None = None, token: str | None = N
 class Stack:
     settings: Settings
     staff_token: str
+    processes: dict[str, subprocess.Popen]
 
     def say(self, sender: str, text: str, customer_token: str | None = None) -> list[dict]:
         payload = {"sender": sender, "message": text}
@@ -77,12 +79,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "RASA_PORT": str(free_port()),
         "ACTION_PORT": str(free_port()),
         "CONSOLE_PORT": str(free_port()),
+        "CRM_DEMO_SITE": "1",  # the browser test chats on the demo page
     }
     settings = load_settings(env)
     engine, _ = prepare_store(settings)
     engine.dispose()
     endpoints = write_endpoints(settings, var_dir / "endpoints.yml")
-    processes = start_services(settings, ensure_model(), endpoints, env)
+    processes = start_services(ensure_model(), endpoints, env)
     try:
         wait_healthy(settings, processes, timeout=300)
         login = http(
@@ -90,6 +93,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             f"{settings.console_url}/api/v1/auth/login",
             json.dumps({"username": "admin", "password": ADMIN_PASSWORD}).encode(),
         )
-        yield Stack(settings, login.body["token"])
+        yield Stack(settings, login.body["token"], processes)
     finally:
         stop_services(processes)

@@ -1,5 +1,6 @@
-"""The console's pages and scripts: the demo bank site with the chat widget, the agent console,
-the widget's files and the CRM's enums as a JavaScript module."""
+"""The console's pages and scripts: the demo bank site with the chat widget (only with
+`CRM_DEMO_SITE=1`), the agent console, the widget's files and the CRM's enums as a JavaScript
+module."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.console.context import SETTINGS
 from bot.console.errors import error_json
 from bot.crm.enums import SHARED_WITH_CONSOLE
 from bot.identity import issue_customer_token
+from bot.settings import KeyPurpose
 
 CONSOLE = Path(__file__).resolve().parent.parent
 WIDGET_SCRIPT = CONSOLE / "static" / "widget.js"
@@ -44,15 +46,25 @@ def browser_rasa_url(request: web.Request) -> str:
     return f"{request.scheme}://{host}:{settings.rasa_port}"
 
 
-@aiohttp_jinja2.template("index.html")
-async def demo_site(request: web.Request) -> dict[str, str]:
+async def demo_site(request: web.Request) -> web.Response:
+    """The demo bank page, signed in as demo customer 1 for every visitor: so it is opt-in.
+
+    Without `CRM_DEMO_SITE=1` the page says how to turn it on and hands out no token.
+    """
     settings = request.app[SETTINGS]
-    return {
-        "rasa_url": browser_rasa_url(request),
-        "customer_token": issue_customer_token(settings.secret_key, DEMO_CUSTOMER_ID),
-        "customer_id": str(DEMO_CUSTOMER_ID),
-        "widget_url": f"{request.scheme}://{request.host}/widget.js",
-    }
+    if not settings.demo_site:
+        page = aiohttp_jinja2.render_template("demo_off.html", request, {})
+    else:
+        token_key = settings.key_for(KeyPurpose.CUSTOMER_TOKEN)
+        context = {
+            "rasa_url": browser_rasa_url(request),
+            "customer_token": issue_customer_token(token_key, DEMO_CUSTOMER_ID),
+            "customer_id": str(DEMO_CUSTOMER_ID),
+            "widget_url": f"{request.scheme}://{request.host}/widget.js",
+        }
+        page = aiohttp_jinja2.render_template("index.html", request, context)
+    page.headers["Cache-Control"] = "no-store"
+    return page
 
 
 async def agent_console(request: web.Request) -> web.Response:

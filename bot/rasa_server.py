@@ -1,0 +1,123 @@
+"""`python -m bot.rasa_server`: Rasa's server, started as `rasa run` would, with the CRM's guards.
+
+`crm run` starts this instead of `rasa run` so that:
+- the HTTP API secret never appears on a command line or in a URL: it is read from
+  var/rasa_api_token and the API accepts only JWTs signed with it (`Authorization: Bearer`);
+- only the routes the CRM uses are served: the customer channels, socket.io, the health
+  probe and the console's two API calls. Loading a model (which runs code), training and
+  the other API routes answer 404 even with a valid JWT;
+- CORS follows `CRM_ALLOWED_ORIGINS`, every response carries security headers and request
+  bodies are bounded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+from functools import partial
+from pathlib import Path
+
+import rasa.utils.io
+import rasa.utils.tensorflow.environment as tf_env
+from rasa.constants import ENV_SANIC_BACKLOG
+from rasa.core.run import (
+    close_resources,
+    configure_app,
+    create_http_input_channels,
+    load_agent_on_start,
+)
+from rasa.core.utils import AvailableEndpoints, number_of_sanic_workers
+from rasa.utils.common import configure_logging_and_warnings, update_sanic_log_level
+from rasa.utils.log_utils import configure_structlog
+from sanic import Sanic, response
+from sanic.exceptions import PayloadTooLarge
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.console.rasa_client import API_JWT_ALGORITHM
+from bot.json_input import error_body
+from bot.settings import PROJECT_ROOT, Settings, load_settings
+
+CREDENTIALS = PROJECT_ROOT / "credentials.yml"
+MAX_BODY_BYTES = 64 * 1024
+"""Far above the channels' own message limit, so they answer oversize messages themselves."""
+CHANNEL_PREFIXES = ("/webhooks/", "/socket.io/")
+API_ROUTES = re.compile(r"/conversations/[^/]+/(?:tracker/events|trigger_intent)")
+"""The console's calls (bot/console/rasa_client.py); the conversation id is percent-encoded."""
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "Cache-Control": "no-store",
+}
+
+
+def served(method: str, path: str) -> bool:
+    """Whether Rasa answers this route: `/` (health), the channels, the console's calls."""
+    if path == "/" or path.startswith(CHANNEL_PREFIXES):
+        return True
+    return method == "POST" and API_ROUTES.fullmatch(path) is not None
+
+
+async def refuse_unused_routes(request: Request) -> HTTPResponse | None:
+    if served(request.method, request.path):
+        return None
+    return response.json(error_body("not_found", "No such route."), status=404)
+
+
+async def add_security_headers(request: Request, reply: HTTPResponse | None) -> None:
+    if reply is not None:
+        reply.headers.update(SECURITY_HEADERS)
+
+
+async def payload_too_large(request: Request, exception: Exception) -> HTTPResponse:
+    message = f"The request body is larger than {MAX_BODY_BYTES} bytes."
+    return response.json(error_body("payload_too_large", message), status=413)
+
+
+def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) -> Sanic:
+    """Rasa's app as `rasa run --enable-api` configures it, plus the guards above."""
+    app = configure_app(
+        create_http_input_channels(None, str(CREDENTIALS)),
+        cors=list(settings.allowed_origins),
+        enable_api=True,
+        jwt_secret=settings.rasa_api_token,
+        jwt_method=API_JWT_ALGORITHM,
+        port=settings.rasa_port,
+        endpoints=endpoints,
+    )
+    app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
+    app.error_handler.add(PayloadTooLarge, payload_too_large)
+    app.register_middleware(refuse_unused_routes, "request")
+    app.register_middleware(add_security_headers, "response")
+    app.register_listener(
+        partial(load_agent_on_start, str(model), endpoints, None), "before_server_start"
+    )
+    app.register_listener(close_resources, "after_server_stop")
+    return app
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bot.rasa_server", description=__doc__)
+    parser.add_argument("--model", type=Path, required=True, help="the trained model (.tar.gz)")
+    parser.add_argument("--endpoints", type=Path, required=True, help="var/endpoints.yml")
+    args = parser.parse_args(argv)
+
+    configure_logging_and_warnings(warn_only_once=True, filter_repeated_logs=True)
+    tf_env.setup_tf_environment()
+    rasa.utils.io.configure_colored_logging(None)
+    configure_structlog()
+    settings = load_settings()
+    endpoints = AvailableEndpoints.read_endpoints(str(args.endpoints))
+    app = build_app(settings, args.model, endpoints)
+    update_sanic_log_level()
+    app.run(
+        host=settings.bind,
+        port=settings.rasa_port,
+        backlog=int(os.environ.get(ENV_SANIC_BACKLOG, "100")),
+        workers=number_of_sanic_workers(endpoints.lock_store),
+    )
+
+
+if __name__ == "__main__":
+    main()
