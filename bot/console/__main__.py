@@ -9,15 +9,23 @@ from bot.console.app import init_app
 from bot.settings import load_settings
 
 
+def printable(text: str) -> str:
+    """`text` with every unprintable character escaped, so one request is one log line."""
+    return "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text)
+
+
 class PathOnlyAccessLogger(AbstractAccessLogger):
-    """Logs the path without the query string: the agents' websocket carries its token there."""
+    """Logs the path as sent, without the query string (the live websocket's ticket is there).
+
+    The raw path, not the decoded one: `%0A` stays as sent and cannot start a forged line.
+    """
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
         self.logger.info(
             '%s "%s %s" %s %.3fs',
             request.remote,
-            request.method,
-            request.path,
+            printable(request.method),
+            printable(request.raw_path.partition("?")[0]),
             response.status,
             time,
         )

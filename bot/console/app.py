@@ -11,6 +11,7 @@ from aiohttp import web
 from bot.console.access import add_routes
 from bot.console.context import OPENAPI, SETTINGS
 from bot.console.errors import error_middleware
+from bot.console.headers import security_headers
 from bot.console.openapi import load_openapi
 from bot.console.resources import add_resources
 from bot.console.routes import ROUTES
@@ -23,7 +24,11 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 async def init_app(settings: Settings, store: CRMStore | None = None) -> web.Application:
     """Build the console; the store is created (and disposed) here unless one is given."""
-    app = web.Application(middlewares=[error_middleware], client_max_size=MAX_REQUEST_BYTES)
+    app = web.Application(
+        # Outermost first: the headers go on errors too.
+        middlewares=[security_headers, error_middleware],
+        client_max_size=MAX_REQUEST_BYTES,
+    )
     app[SETTINGS] = settings
     app[OPENAPI] = load_openapi()
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -14,7 +14,13 @@ logger = logging.getLogger(__name__)
 
 
 class ApiError(HttpError):
-    """Raised by handlers; the middleware turns it into the JSON error shape."""
+    """Raised by handlers; the middleware turns it into the JSON error shape (plus `headers`)."""
+
+    def __init__(
+        self, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    ) -> None:
+        super().__init__(status, code, message)
+        self.headers = dict(headers or {})
 
 
 def error_json(status: int, code: str, message: str) -> web.Response:
@@ -35,7 +41,10 @@ async def error_middleware(
     try:
         return await handler(request)
     except HttpError as error:
-        return error_json(error.status, error.code, error.message)
+        response = error_json(error.status, error.code, error.message)
+        if isinstance(error, ApiError):
+            response.headers.update(error.headers)
+        return response
     # The store's refusals are answered here, so handlers call the store without translating.
     except NotFound as error:
         return error_json(404, "not_found", str(error))

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from bot.crm.enums import (
+    AuditAction,
     CardStatus,
     ConversationStatus,
     HandoffReason,
@@ -29,6 +30,7 @@ DOCUMENTED_ENUMS: tuple[type[Vocabulary], ...] = (
     StaffRole,
     Sender,
     CardStatus,
+    AuditAction,
 )
 
 

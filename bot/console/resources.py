@@ -7,9 +7,21 @@ from collections.abc import AsyncIterator, Callable
 import aiohttp
 from aiohttp import web
 
-from bot.console.context import HTTP, LIVE, RASA, SETTINGS, STORE, TICKET_SEARCH
+from bot.console.auth import PasswordPool, WsTickets
+from bot.console.context import (
+    HTTP,
+    LIVE,
+    LOGIN_THROTTLE,
+    PASSWORDS,
+    RASA,
+    SETTINGS,
+    STORE,
+    TICKET_SEARCH,
+    WS_TICKETS,
+)
 from bot.console.live import LiveFeed
 from bot.console.rasa_client import RasaClient
+from bot.console.throttle import LoginThrottle
 from bot.crm.database import create_crm_engine
 from bot.crm.store import CRMStore
 from bot.crm.ticket_search import TicketSearch
@@ -19,7 +31,7 @@ CleanupContext = Callable[[web.Application], AsyncIterator[None]]
 
 def add_resources(app: web.Application, store: CRMStore | None) -> None:
     """Register the resources; `store`, when given, is used and left open (tests pass one)."""
-    app.cleanup_ctx.extend([_crm_store(store), ticket_search, rasa_client, live_feed])
+    app.cleanup_ctx.extend([_crm_store(store), staff_access, ticket_search, rasa_client, live_feed])
     app.on_shutdown.append(close_live_feed)
 
 
@@ -35,6 +47,16 @@ def _crm_store(given: CRMStore | None) -> CleanupContext:
         store.dispose()
 
     return crm_store
+
+
+async def staff_access(app: web.Application) -> AsyncIterator[None]:
+    """Sign-in state: the login throttle, websocket tickets and the password-hashing threads."""
+    app[LOGIN_THROTTLE] = LoginThrottle()
+    app[WS_TICKETS] = WsTickets()
+    passwords = PasswordPool()
+    app[PASSWORDS] = passwords
+    yield
+    passwords.shutdown()
 
 
 async def ticket_search(app: web.Application) -> AsyncIterator[None]:

@@ -3,65 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 
 import pytest
 from openapi_spec_validator import validate_spec
 
-from bot.console.app import init_app
 from bot.console.openapi import DOCUMENTED_ENUMS, load_openapi
-from bot.crm.enums import SHARED_WITH_CONSOLE, HandoffReason, Sender, StaffRole
-from bot.crm.store import CRMStore
+from bot.crm.enums import SHARED_WITH_CONSOLE
 from bot.identity import customer_id_from_token
-from bot.settings import load_settings
-from tests.crm.test_conversations import record
+from bot.settings import KeyPurpose
+from tests.console.helpers import assert_error, bearer, login, open_handoff, token
 
-PASSWORD = "supervisor-password"
 DOCUMENTED_OUTSIDE_API = ("/healthz", "/static/lib/enums.js")
-
-
-@pytest.fixture
-def settings(tmp_path):
-    base = load_settings({"CRM_VAR_DIR": str(tmp_path), "CRM_SECRET_KEY": "test-secret"})
-    # Nothing listens on these ports: health must report Rasa and actions as down.
-    return replace(base, rasa_port=1, action_port=2)
-
-
-@pytest.fixture
-def console_store(seeded_store: CRMStore) -> CRMStore:
-    """The seeded store with two staff accounts and one conversation."""
-    store = seeded_store
-    store.staff.create("boss", PASSWORD, StaffRole.SUPERVISOR)
-    store.staff.create("agent", "agent-password", StaffRole.AGENT)
-    for index, (sender, intent) in enumerate([(Sender.CUSTOMER, "greet"), (Sender.BOT, None)]):
-        store.conversations.record_message(
-            record("conv-1", f"k{index}", index, sender, intent=intent, customer_id=1)
-        )
-    return store
-
-
-@pytest.fixture
-async def client(aiohttp_client, settings, console_store):
-    return await aiohttp_client(await init_app(settings, console_store))
-
-
-async def token(client, username="boss", password=PASSWORD) -> str:
-    reply = await client.post(
-        "/api/v1/auth/login", json={"username": username, "password": password}
-    )
-    assert reply.status == 200
-    return (await reply.json())["token"]
-
-
-async def login(client, username="boss", password=PASSWORD) -> dict[str, str]:
-    return {"Authorization": f"Bearer {await token(client, username, password)}"}
-
-
-async def assert_error(reply, status: int, code: str) -> None:
-    assert reply.status == status
-    payload = await reply.json()
-    assert payload["error"]["code"] == code
-    assert payload["error"]["message"]
 
 
 async def test_health_names_the_failing_components(client) -> None:
@@ -173,14 +125,18 @@ async def test_supervisors_manage_staff(client, console_store) -> None:
     )
     await assert_error(weak, 400, "weak_password")
     listed = await (await client.get("/api/v1/staff", headers=headers)).json()
-    assert [s["username"] for s in listed["staff"]] == ["boss", "agent", "newbie"]
+    assert [s["username"] for s in listed["staff"]] == ["boss", "agent", "root", "newbie"]
+    assert all(s["active"] for s in listed["staff"])
 
 
 async def test_widget_tokens_name_the_customer(client, settings) -> None:
     headers = await login(client)
     reply = await client.post("/api/v1/customers/3/widget-token", headers=headers)
     assert reply.status == 200
-    assert customer_id_from_token(settings.secret_key, (await reply.json())["token"]) == 3
+    issued = (await reply.json())["token"]
+    assert (await reply.json())["expires_in"] == 3600
+    assert customer_id_from_token(settings.key_for(KeyPurpose.CUSTOMER_TOKEN), issued) == 3
+    assert customer_id_from_token(settings.secret_key, issued) is None, "a key of its own"
     missing = await client.post("/api/v1/customers/999/widget-token", headers=headers)
     await assert_error(missing, 404, "not_found")
     profile = await (await client.get("/api/v1/customers/3", headers=headers)).json()
@@ -227,29 +183,43 @@ async def test_enums_js_exports_every_shared_enum(client) -> None:
     assert exported == [enum.__name__ for enum in SHARED_WITH_CONSOLE]
 
 
-async def test_the_live_websocket_needs_an_agent_token(client) -> None:
+async def test_the_live_websocket_needs_an_agent_ticket_or_header(client) -> None:
     await assert_error(await client.get("/api/v1/ws"), 401, "unauthorized")
     await assert_error(await client.get("/api/v1/ws?token=forged"), 401, "unauthorized")
+    await assert_error(await client.get("/api/v1/ws?ticket=forged"), 401, "unauthorized")
+    agent_token = await token(client, "agent", "agent-password")
+    in_url = await client.get(f"/api/v1/ws?token={agent_token}")
+    await assert_error(in_url, 401, "unauthorized")
+
+
+async def ws_ticket(client, session_token: str) -> str:
+    reply = await client.post("/api/v1/ws-ticket", headers=bearer(session_token))
+    assert reply.status == 200
+    payload = await reply.json()
+    assert payload["expires_in"] == 30
+    return payload["ticket"]
 
 
 async def test_the_live_websocket_pushes_new_and_claimed_handoffs(client, console_store) -> None:
     agent_token = await token(client, "agent", "agent-password")
-    async with client.ws_connect(f"/api/v1/ws?token={agent_token}") as socket:
-        handoff_id = console_store.handoffs.open(
-            conversation_id="conv-1",
-            customer_id=1,
-            reason=HandoffReason.CUSTOMER_REQUEST,
-            priority=2,
-            subject="Wants a person",
-            text="let me talk to a human",
-            packet={},
-        )
+    ticket = await ws_ticket(client, agent_token)
+    async with client.ws_connect(f"/api/v1/ws?ticket={ticket}") as socket:
+        handoff_id = open_handoff(console_store)
         created = await socket.receive_json(timeout=5)
         assert created["type"] == "handoff_created"
         assert created["handoff"]["id"] == handoff_id
-        headers = {"Authorization": f"Bearer {agent_token}"}
+        headers = bearer(agent_token)
         reply = await client.post(f"/api/v1/handoffs/{handoff_id}/claim", headers=headers)
         assert reply.status == 200
         claimed = await socket.receive_json(timeout=5)
         assert claimed["type"] == "handoff_claimed"
         assert claimed["handoff"]["status"] == "claimed"
+
+
+async def test_the_live_websocket_also_takes_the_bearer_header(client, console_store) -> None:
+    """Clients that can send headers on the upgrade (not browsers) need no ticket."""
+    headers = await login(client, "agent", "agent-password")
+    async with client.ws_connect("/api/v1/ws", headers=headers) as socket:
+        handoff_id = open_handoff(console_store)
+        created = await socket.receive_json(timeout=5)
+        assert (created["type"], created["handoff"]["id"]) == ("handoff_created", handoff_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.console.access import Route
 from bot.console.routes import (
+    audit,
     auth,
     conversations,
     customers,
@@ -25,5 +26,6 @@ ROUTES: tuple[Route, ...] = (
     *customers.ROUTES,
     *handoffs.ROUTES,
     *live.ROUTES,
+    *audit.ROUTES,
     *pages.ROUTES,
 )

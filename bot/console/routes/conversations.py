@@ -7,25 +7,43 @@ import asyncio
 from aiohttp import web
 
 from bot.console.access import Route
+from bot.console.audit import ANY, Target, record
 from bot.console.context import STORE
-from bot.console.requests import enum_param, int_param
-from bot.crm.enums import ConversationStatus, StaffRole
+from bot.console.requests import MAX_DB_INT, cursor_param, enum_param, int_param, text_path
+from bot.crm.enums import AuditAction, ConversationStatus, StaffRole
 
 
 async def list_conversations(request: web.Request) -> web.Response:
+    customer_id = int_param(request, "customer_id", None, 1, MAX_DB_INT)
+    status = enum_param(request, "status", ConversationStatus)
     items, next_cursor = await asyncio.to_thread(
         request.app[STORE].conversations.list,
-        customer_id=int_param(request, "customer_id", None, 1, 2**31 - 1),
-        status=enum_param(request, "status", ConversationStatus),
+        customer_id=customer_id,
+        status=status,
         limit=int_param(request, "limit", 50, 1, 200),
-        cursor=request.query.get("cursor") or None,
+        cursor=cursor_param(request),
+    )
+    await record(
+        request,
+        AuditAction.LIST_CONVERSATIONS,
+        Target.CONVERSATION,
+        ANY,
+        customer_id=customer_id,
+        detail={"status": status, "conversation_ids": [item["id"] for item in items]},
     )
     return web.json_response({"conversations": items, "next_cursor": next_cursor})
 
 
 async def get_conversation(request: web.Request) -> web.Response:
-    conversation_id = request.match_info["conversation_id"]
+    conversation_id = text_path(request, "conversation_id")
     conversation = await asyncio.to_thread(request.app[STORE].conversations.get, conversation_id)
+    await record(
+        request,
+        AuditAction.READ_CONVERSATION,
+        Target.CONVERSATION,
+        conversation_id,
+        customer_id=conversation["customer_id"],
+    )
     return web.json_response(conversation)
 
 

@@ -8,10 +8,20 @@ import logging
 from aiohttp import web
 
 from bot.console.access import Route, staff_of
+from bot.console.audit import ANY, Target, record
 from bot.console.context import LIVE, RASA, STORE, TICKET_SEARCH
 from bot.console.errors import ApiError
-from bot.console.requests import enum_param, int_param, int_path, json_body, string_field
-from bot.crm.enums import StaffRole, TicketStatus
+from bot.console.requests import (
+    bool_field,
+    enum_param,
+    int_param,
+    int_path,
+    json_body,
+    string_field,
+    text_param,
+)
+from bot.crm.enums import AuditAction, StaffRole, TicketStatus
+from bot.crm.store.records import HandoffView
 from nlp.pii import redact_text
 
 logger = logging.getLogger(__name__)
@@ -25,12 +35,17 @@ async def list_handoffs(request: web.Request) -> web.Response:
     return web.json_response({"handoffs": handoffs})
 
 
+async def _audit(request: web.Request, action: AuditAction, handoff: HandoffView) -> None:
+    await record(request, action, Target.HANDOFF, handoff["id"], customer_id=handoff["customer_id"])
+
+
 async def claim_handoff(request: web.Request) -> web.Response:
     handoff = await asyncio.to_thread(
         request.app[STORE].handoffs.claim,
         int_path(request, "handoff_id"),
-        staff_of(request).staff_id,
+        staff_of(request).id,
     )
+    await _audit(request, AuditAction.CLAIM_HANDOFF, handoff)
     await request.app[LIVE].publish({"type": "handoff_claimed", "handoff": handoff})
     return web.json_response(handoff)
 
@@ -38,13 +53,14 @@ async def claim_handoff(request: web.Request) -> web.Response:
 async def post_message(request: web.Request) -> web.Response:
     staff = staff_of(request)
     payload = await json_body(request)
-    text = string_field(payload, "text", MAX_AGENT_MESSAGE_CHARS)
+    text = string_field(payload, "text", MAX_AGENT_MESSAGE_CHARS, multiline=True)
+    handoffs = request.app[STORE].handoffs
+    handoff_id = int_path(request, "handoff_id")
     message = await asyncio.to_thread(
-        request.app[STORE].handoffs.record_agent_message,
-        int_path(request, "handoff_id"),
-        staff.staff_id,
-        redact_text(text),
+        handoffs.record_agent_message, handoff_id, staff.id, redact_text(text)
     )
+    handoff = await asyncio.to_thread(handoffs.get, handoff_id)
+    await _audit(request, AuditAction.REPLY_HANDOFF, handoff)
     delivered = await request.app[RASA].deliver_agent_message(
         message["conversation_id"], text, staff.username
     )
@@ -53,17 +69,16 @@ async def post_message(request: web.Request) -> web.Response:
 
 async def resolve_handoff(request: web.Request) -> web.Response:
     payload = await json_body(request)
-    resolution = redact_text(string_field(payload, "resolution", MAX_AGENT_MESSAGE_CHARS))
-    return_to_bot = payload.get("return_to_bot", True)
-    if not isinstance(return_to_bot, bool):
-        raise ApiError(400, "invalid_field", "'return_to_bot' must be true or false.")
+    text = string_field(payload, "resolution", MAX_AGENT_MESSAGE_CHARS, multiline=True)
+    return_to_bot = bool_field(payload, "return_to_bot", True)
     handoff = await asyncio.to_thread(
         request.app[STORE].handoffs.resolve,
         int_path(request, "handoff_id"),
-        staff_of(request).staff_id,
-        resolution,
+        staff_of(request).id,
+        redact_text(text),
         return_to_bot,
     )
+    await _audit(request, AuditAction.RESOLVE_HANDOFF, handoff)
     await request.app[LIVE].publish({"type": "handoff_resolved", "handoff": handoff})
     rasa = request.app[RASA]
     try:
@@ -83,13 +98,18 @@ async def resolve_handoff(request: web.Request) -> web.Response:
 
 
 async def similar_tickets(request: web.Request) -> web.Response:
-    query = request.query.get("q", "").strip()
-    if not query:
+    query = text_param(request, "q", MAX_AGENT_MESSAGE_CHARS)
+    if query is None:
         raise ApiError(400, "invalid_parameter", "'q' must be a non-empty text.")
-    if len(query) > MAX_AGENT_MESSAGE_CHARS:
-        raise ApiError(400, "invalid_parameter", "'q' is too long.")
     k = int_param(request, "k", 5, 1, 50)
     matches = await asyncio.to_thread(request.app[TICKET_SEARCH].query, redact_text(query), k)
+    await record(
+        request,
+        AuditAction.SEARCH_TICKETS,
+        Target.TICKETS,
+        ANY,
+        detail={"ticket_ids": [match["ticket_id"] for match in matches]},
+    )
     return web.json_response({"tickets": matches})
 
 

@@ -10,7 +10,7 @@ import { clearAlert } from "./lib/alert.js";
 import { onSessionExpired } from "./lib/api.js";
 import { $ } from "./lib/dom.js";
 import { currentSession } from "./lib/session.js";
-import { logIn, logOut, showConsole, showLogin } from "./agent/login.js";
+import { logIn, logOut, logOutClicked, showConsole, showLogin } from "./agent/login.js";
 import { renderQueues } from "./agent/queue.js";
 import { setUpReplies } from "./agent/reply.js";
 
@@ -19,7 +19,7 @@ const AGE_REFRESH_MS = 30000;
 
 onSessionExpired(logOut);
 $("login-form").addEventListener("submit", logIn);
-$("logout").addEventListener("click", () => logOut());
+$("logout").addEventListener("click", logOutClicked);
 $("alert-close").addEventListener("click", clearAlert);
 setUpReplies();
 window.setInterval(() => {

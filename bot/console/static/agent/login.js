@@ -1,7 +1,7 @@
 /* Signing in and out, and switching between the login form and the console. */
 
 import { clearAlert, showAlert, showError } from "../lib/alert.js";
-import { signIn } from "../lib/api.js";
+import { signIn, signOut } from "../lib/api.js";
 import { $ } from "../lib/dom.js";
 import { currentSession, endSession } from "../lib/session.js";
 import { connectLive, disconnectLive } from "./live.js";
@@ -44,9 +44,17 @@ export async function logIn(event) {
   }
 }
 
+/** Leaves the console: `message` says why when the server ended the session. */
 export function logOut(message) {
   endSession();
   disconnectLive();
   state.selected = null;
   showLogin(message);
+}
+
+/** The "Log out" button: the server ends the session first, so the token is dead at once. */
+export async function logOutClicked() {
+  disconnectLive();
+  await signOut();
+  logOut();
 }

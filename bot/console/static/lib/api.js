@@ -1,12 +1,14 @@
 /*
  * The console's JSON API, called with the session's bearer token. A failed call throws an
  * ApiFailure carrying the API's error shape {"error": {"code", "message"}}; a 401 on a signed-in
- * page means the session expired, which the page handles (see onSessionExpired).
+ * page means the session ended (expired, logged out elsewhere, account changed), which the page
+ * handles (see onSessionExpired).
  */
 
-import { currentSession, startSession } from "./session.js";
+import { currentSession, endSession, startSession } from "./session.js";
 
 const LOGIN_PATH = "/api/v1/auth/login";
+const LOGOUT_PATH = "/api/v1/auth/logout";
 
 let sessionExpired = () => {};
 
@@ -55,7 +57,7 @@ export async function api(method, path, body) {
       detail.code || "http_error",
       detail.message || `The console answered HTTP ${response.status}.`,
     );
-    if (response.status === 401 && currentSession() && path !== LOGIN_PATH) {
+    if (response.status === 401 && currentSession() && path !== LOGIN_PATH && path !== LOGOUT_PATH) {
       sessionExpired(`${failure.message} Please sign in again.`);
     }
     throw failure;
@@ -73,4 +75,20 @@ export async function signIn(username, password) {
     staffId: typeof reply.staff_id === "number" ? reply.staff_id : null,
     claimed: [],
   });
+}
+
+/** Ends the session on the server, so the token is refused from now on, then forgets it here. */
+export async function signOut() {
+  try {
+    await api("POST", LOGOUT_PATH);
+  } catch (error) {
+    // Unreachable or already ended: the session is forgotten here all the same.
+  }
+  endSession();
+}
+
+/** A one-time ticket for opening the live websocket: the session token stays out of URLs. */
+export async function liveTicket() {
+  const reply = await api("POST", "/api/v1/ws-ticket");
+  return reply.ticket;
 }
