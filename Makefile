@@ -47,4 +47,5 @@ bench: install
 	$(BIN)/python -m bench.similar --data $(DATASETS)/banking77 --repeats 3 --scale 1000000
 	$(BIN)/python -m bench.summaries --data $(DATASETS)/dialogsum --repeats 3
 	$(BIN)/python -m bench.pii --cases bench/data/pii_cases.jsonl --repeats 3
+	$(BIN)/python -m bench.pii --cases bench/data/pii_unseen.jsonl --repeats 3
 	$(BIN)/python -m bench.report

@@ -2,10 +2,17 @@
 `nlp.pii` against plain regexes and stock Presidio recognizers measured in the same run.
 
     .venv/bin/python -m bench.pii --cases bench/data/pii_cases.jsonl --repeats 3
+    .venv/bin/python -m bench.pii --cases bench/data/pii_unseen.jsonl --repeats 3
 
-A predicted span counts when it has the gold span's kind and overlaps it (one-to-one);
+`--cases` takes any JSONL of {"text", "split", "spans": [{"kind", "start", "end"}]}. A
+predicted span counts when it has the gold span's kind and overlaps it (one-to-one);
 exact-boundary figures and "leaks" (gold spans not wholly covered by any redaction) are
-reported too. Scoring is in `bench.pii_scoring`, the report in `bench.pii_report`.
+reported too. `nlp.pii` is scored on every kind it produces and every kind the set labels:
+a kind it does not produce scores recall 0, one the set does not label precision 0. The
+project's own set is also re-rendered from fresh seeds of its generator. Results go to
+`var/bench/<name>.json` and `docs/bench/<name>.md`, <name> being `pii` for the project's
+own set and the file's stem otherwise. Scoring is in `bench.pii_scoring`, the report in
+`bench.pii_report`.
 """
 
 from __future__ import annotations
@@ -25,7 +32,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from bench.common import cpu_model, write_outputs
+from bench.common import ROOT, cpu_model, write_outputs
 from bench.make_pii_cases import build
 from bench.pii_report import markdown
 from bench.pii_scoring import MAIN_KINDS, Detector, Span, resolve, score
@@ -33,6 +40,8 @@ from bench.pii_scoring import MAIN_KINDS, Detector, Span, resolve, score
 BASELINE_ORDER = ("EMAIL", "IBAN", "CARD", "PHONE")
 TARGET_KINDS = ("CARD", "EMAIL", "PHONE")
 RECALL_TARGET, PRECISION_TARGET = 0.98, 0.95
+OWN_CASES = Path("bench/data/pii_cases.jsonl")
+OWN_FRESH_SEEDS = 20
 LONG_MESSAGES, LONG_PARTS = 50, 8
 
 # Deliberately simple: what one writes without validation.
@@ -158,14 +167,41 @@ def targets(scores: dict) -> list[dict]:
     ]
 
 
+def is_own_set(cases: Path) -> bool:
+    """Whether `cases` is the set rendered by `bench.make_pii_cases` (the redactor's author's)."""
+    return cases.resolve() == (ROOT / OWN_CASES).resolve()
+
+
+def scored_sets(cases: list[dict], fresh: list[dict]) -> dict[str, list[dict]]:
+    """All cases, each split when there are several, and the fresh renderings if any."""
+    splits = sorted({c["split"] for c in cases})
+    sets = {"all": cases}
+    if len(splits) > 1:
+        sets |= {split: [c for c in cases if c["split"] == split] for split in splits}
+    if fresh:
+        sets["fresh"] = fresh
+    return sets
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cases", type=Path, default=Path("bench/data/pii_cases.jsonl"))
+    parser.add_argument("--cases", type=Path, default=OWN_CASES)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--fresh-seeds", type=int, default=20)
-    parser.add_argument("--json", type=Path, default=Path("var/bench/pii.json"))
-    parser.add_argument("--markdown", type=Path, default=Path("docs/bench/pii.md"))
+    parser.add_argument(
+        "--fresh-seeds",
+        type=int,
+        default=None,
+        help=f"seeds of the project's generator to re-render ({OWN_FRESH_SEEDS} for its own "
+        "set, 0 for any other)",
+    )
+    parser.add_argument("--json", type=Path, help="default var/bench/<name>.json")
+    parser.add_argument("--markdown", type=Path, help="default docs/bench/<name>.md")
     args = parser.parse_args()
+    own_set = is_own_set(args.cases)
+    name = "pii" if own_set else args.cases.stem
+    fresh_seeds = args.fresh_seeds
+    if fresh_seeds is None:
+        fresh_seeds = OWN_FRESH_SEEDS if own_set else 0
 
     start = time.perf_counter()
     pii = importlib.import_module("nlp.pii")
@@ -175,54 +211,62 @@ def main() -> None:
     first_call_ms = (time.perf_counter() - start) * 1000
 
     cases = [json.loads(line) for line in args.cases.read_text(encoding="utf-8").splitlines()]
-    fresh = [case for seed in range(1, args.fresh_seeds + 1) for case in build(seed)]
-    all_kinds = sorted({s["kind"] for case in cases for s in case["spans"]})
+    fresh = [case for seed in range(1, fresh_seeds + 1) for case in build(seed)]
+    gold_kinds = {s["kind"] for case in cases for s in case["spans"]}
+    our_kinds = [*pii.PLACEHOLDERS, *sorted(gold_kinds - set(pii.PLACEHOLDERS))]
     systems: dict[str, tuple[Detector, Iterable[str]]] = {
         "nlp.pii": (
             lambda text: [Span(f.kind, f.start, f.end) for f in pii.find_pii(text)],
-            all_kinds,
+            our_kinds,
         ),
         "naive regex": (naive_detector, MAIN_KINDS),
         "presidio stock": (presidio_stock_detector(), MAIN_KINDS),
     }
-    sets = {
-        "all": cases,
-        "dev": [c for c in cases if c["split"] == "dev"],
-        "holdout": [c for c in cases if c["split"] == "holdout"],
-        "fresh": fresh,
-    }
+    sets = scored_sets(cases, fresh)
     texts = {
         "cases": [c["text"] for c in cases],
         f"{LONG_PARTS} cases joined": long_texts(cases, 0),
     }
     report_systems = {}
-    for name, (detect, kinds) in systems.items():
+    for system, (detect, kinds) in systems.items():
         entry = {}
         for set_name, subset in sets.items():
             predictions = [
-                detect(c["text"]) for c in tqdm(subset, desc=f"{name} {set_name}", leave=False)
+                detect(c["text"]) for c in tqdm(subset, desc=f"{system} {set_name}", leave=False)
             ]
             entry[set_name] = score(subset, predictions, kinds)
         entry["latency"] = {
-            label: latency(detect, t, args.repeats, f"{name} {label}") for label, t in texts.items()
+            label: latency(detect, t, args.repeats, f"{system} {label}")
+            for label, t in texts.items()
         }
-        report_systems[name] = entry
+        report_systems[system] = entry
+    readme = args.cases.with_name(f"{args.cases.stem}.README.md")
     report = {
         "command": f".venv/bin/python -m bench.pii --cases {args.cases} --repeats {args.repeats}",
         "machine": machine_note(),
         "cases_path": str(args.cases),
+        "own_set": own_set,
+        "readme": str(readme) if readme.exists() else None,
         "cases": len(cases),
         "split_sizes": Counter(c["split"] for c in cases),
+        "sets": list(sets),
         "negatives": sum(not c["spans"] for c in cases),
         "gold_spans": sum(len(c["spans"]) for c in cases),
-        "fresh_seeds": args.fresh_seeds,
+        "gold_by_kind": Counter(s["kind"] for c in cases for s in c["spans"]),
+        "unlabelled_kinds": [k for k in pii.PLACEHOLDERS if k not in gold_kinds],
+        "fresh_seeds": fresh_seeds,
         "fresh_gold_spans": sum(len(c["spans"]) for c in fresh),
         "import_seconds": import_seconds,
         "first_call_ms": first_call_ms,
         "systems": report_systems,
         "targets": targets(report_systems["nlp.pii"]["all"]),
     }
-    write_outputs(report, args.json, markdown(report), args.markdown)
+    write_outputs(
+        report,
+        args.json or Path(f"var/bench/{name}.json"),
+        markdown(report),
+        args.markdown or Path(f"docs/bench/{name}.md"),
+    )
 
 
 if __name__ == "__main__":

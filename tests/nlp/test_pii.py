@@ -9,6 +9,7 @@ import pytest
 
 from nlp import pii
 from nlp.pii import CARD_LAST_FOUR, Finding, find_pii, redact, redact_text
+from nlp.pii.identifiers import recognizers
 
 # Published test numbers and example IBANs (Visa, Mastercard and Amex test cards).
 VISA = "4111 1111 1111 1111"
@@ -16,6 +17,12 @@ MASTERCARD = "5555-5555-5555-4444"
 AMEX = "3782 822463 10005"
 IBAN_GB = "GB82 WEST 1234 5698 7654 32"
 IBAN_DE = "DE89370400440532013000"
+
+
+def alone(kind: str, text: str, value: str) -> list[Finding]:
+    """The findings expected when `value` is the only personal data in `text`."""
+    start = text.index(value)
+    return [Finding(kind, start, start + len(value))]
 
 
 def iban(country: str, bban: str) -> str:
@@ -52,6 +59,9 @@ def iban(country: str, bban: str) -> str:
             "IP_ADDRESS",
         ),
         ("https://bob:s3cret@example.com/files", "bob:s3cret", "CREDENTIALS"),
+        ("the cvv is 123", "123", "CVV"),
+        ("my PIN is 4921, please reset it", "4921", "PIN"),
+        ("expiry date: 08/27", "08/27", "EXPIRY"),
     ],
 )
 def test_each_kind_gets_its_placeholder(text: str, value: str, kind: str) -> None:
@@ -73,7 +83,7 @@ def test_card_keeps_its_last_four_only_when_asked() -> None:
 
 def test_card_followed_by_expiry_and_cvv_is_found() -> None:
     text = f"{VISA} 123 exp 12/26"
-    assert redact(text, keep_card_last_four=False).text == "[CARD] 123 exp 12/26"
+    assert redact(text, keep_card_last_four=False).text == "[CARD] [CVV] exp [EXPIRY]"
 
 
 @pytest.mark.parametrize(
@@ -94,6 +104,16 @@ def test_card_followed_by_expiry_and_cvv_is_found() -> None:
         "payment reference 8800123456789013",
         "my customer number is 20394857",
         "see you on 12-03-24, my daughter was born 03.04.2019",
+        "tarjeta terminada en 4821, carte se terminant par 4821, Endziffern 4821",
+        "the pin for my card ending 4821 is blocked",
+        "my pin stopped working in 2023 and was blocked after 3 tries",
+        "the card expired on 12/03/2024",
+        "paid 12 345,67 € and 1.234,56 EUR, up 12.5% at a rate of 1.1634",
+        "invoice INV-2024-000123 and REF-2125551234",
+        "order 112-1234567-1234567 and 1 234 567 890 euros",
+        "windows 10.0.19045.3570 and build 192.168.100.100",
+        "between 2019 and 2024, call me on 12 03 2024 at 10:30",
+        "card 4111 1111 1111 1112 fails Luhn, card 4111 11111111 1112 too",
     ],
 )
 def test_hard_negatives_are_kept(text: str) -> None:
@@ -154,9 +174,173 @@ def test_no_network_and_no_raw_text_in_logs(
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
-    pii._recognizers.cache_clear()
+    recognizers.cache_clear()
     caplog.set_level(logging.DEBUG)
     text = f"me: amelia.khan@outlook.com, {MASTERCARD}, GB82 WEST 1234 5698 7654 31"
     assert redact(text).text == "me: [EMAIL], [CARD ending 4444], GB82 WEST 1234 5698 7654 31"
     for secret in ("amelia.khan", "5555", "WEST"):
         assert secret not in caplog.text
+
+
+# Every space a keyboard, a phone or a copy from a PDF puts between digit groups.
+UNUSUAL_SEPARATORS = {
+    "no-break space": "\u00a0",
+    "thin space": "\u2009",
+    "narrow no-break space": "\u202f",
+    "zero-width space": "\u200b",
+    "zero-width non-joiner": "\u200c",
+    "zero-width joiner": "\u200d",
+    "word joiner": "\u2060",
+    "soft hyphen": "\u00ad",
+}
+
+
+@pytest.mark.parametrize("separator", UNUSUAL_SEPARATORS.values(), ids=UNUSUAL_SEPARATORS.keys())
+def test_unusual_spaces_hide_no_card_or_phone(separator: str) -> None:
+    card = VISA.replace(" ", separator)
+    phone = "020 7946 0958".replace(" ", separator)
+    text = f"card {card}, call {phone}."
+    redaction = redact(text)
+    assert redaction.text == "card [CARD ending 1111], call [PHONE]."
+    assert [text[f.start : f.end] for f in redaction.findings] == [card, phone]
+
+
+def test_full_width_digits_are_read_as_digits() -> None:
+    full_width = "".join(chr(ord(c) + 0xFEE0) if c.isdigit() else c for c in VISA)
+    text = f"card {full_width} please"
+    assert find_pii(text) == alone("CARD", text, full_width)
+    assert redact_text(text) == "card [CARD ending 1111] please"
+    assert redact_text("call \uff10\uff17\uff17\uff10\uff10 900123") == "call [PHONE]"
+
+
+def test_invisible_characters_at_the_edges_stay_outside_the_span() -> None:
+    text = f"card\u200b {VISA}\u200b, thanks"
+    assert find_pii(text) == alone("CARD", text, VISA)
+
+
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "+44 7700 900123",  # Ofcom's drama range: never allocated, still a phone number
+        "07700 900123",
+        "+44 (0)7700 900123",
+        "07700-900-123",
+        "(555) 010-0199",  # NANP 555 area code
+        "+1 555 010 0199",
+        "1-555-010-0199",
+        "555.010.0199",
+        "0049 151 0000 0000",
+        "+49 151 0000 0000",
+        "+91 00000 00000",
+        "0207 946 0000",
+        "06.00.00.00.00",
+    ],
+)
+def test_phone_shaped_numbers_are_phones_even_when_unallocated(phone: str) -> None:
+    text = f"it is {phone}, thanks"
+    assert find_pii(text) == alone("PHONE", text, phone)
+
+
+@pytest.mark.parametrize(
+    ("text", "phone"),
+    [
+        ("my mobile 07000000000", "07000000000"),
+        ("tel 555 0100", "555 0100"),
+        ("contact: 5550100199", "5550100199"),
+        ("mi móvil es 612 34 56 78", "612 34 56 78"),
+        ("appelez-moi au 06 00 00 00 00", "06 00 00 00 00"),
+        ("Telefon: 030 000000", "030 000000"),
+        ("call 07700 900123 2 days ago", "07700 900123"),
+        ("call me (07700 900123)", "07700 900123"),
+    ],
+)
+def test_shorter_numbers_are_phones_after_a_phone_word(text: str, phone: str) -> None:
+    assert find_pii(text) == alone("PHONE", text, phone)
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        "4111.1111.1111.1111",
+        "4111/1111/1111/1111",
+        "4111 - 1111 - 1111 - 1111",
+        "4111  1111  1111  1111",
+        "2200 0000 0000 0004",  # Mir
+        "6759 6498 2643 8453",  # Maestro
+    ],
+)
+def test_cards_with_any_one_separator(card: str) -> None:
+    text = f"pay with {card} today"
+    assert find_pii(text) == alone("CARD", text, card)
+
+
+def test_an_unusual_grouping_is_a_card_only_after_a_card_word() -> None:
+    assert [f.kind for f in find_pii("card 4111 11111111 1111")] == ["CARD"]
+    assert find_pii("ref 4111 11111111 1111") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"card {VISA} 08/27 123", "card [CARD] [EXPIRY] [CVV]"),
+        (f"{VISA}, 08/27, 123", "[CARD], [EXPIRY], [CVV]"),
+        (f"{AMEX} exp 8-27 cvv 1234", "[CARD] exp [EXPIRY] cvv [CVV]"),
+        (f"{VISA} valid thru 08/2027", "[CARD] valid thru [EXPIRY]"),
+        ("CVV: 1234 and expires 08/2027", "CVV: [CVV] and expires [EXPIRY]"),
+        ("the 3-digit code on the back is 987", "the 3-digit code on the back is [CVV]"),
+        ("security code is 321", "security code is [CVV]"),
+        ("the code on the back is 123", "the code on the back is [CVV]"),
+        ("PIN: 123456", "PIN: [PIN]"),
+        ("new pin number 0000 please", "new pin number [PIN] please"),
+        ("caduca 09/28, código de seguridad 456", "caduca [EXPIRY], código de seguridad [CVV]"),
+        ("mi PIN es 4321", "mi PIN es [PIN]"),
+        (
+            "date d'expiration 10/29, cryptogramme 789",
+            "date d'expiration [EXPIRY], cryptogramme [CVV]",
+        ),
+        ("mon code confidentiel est 9876", "mon code confidentiel est [PIN]"),
+        ("gültig bis 11-30, Prüfnummer 654", "gültig bis [EXPIRY], Prüfnummer [CVV]"),
+        ("meine Geheimzahl ist 1357", "meine Geheimzahl ist [PIN]"),
+    ],
+)
+def test_card_details_after_a_card_or_their_words(text: str, expected: str) -> None:
+    assert redact(text, keep_card_last_four=False).text == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{VISA} charged 250 GBP",
+        f"card {VISA} 2 days ago",
+        f"{VISA} on 12/03",
+    ],
+)
+def test_amounts_counts_and_dates_after_a_card_are_kept(text: str) -> None:
+    assert [f.kind for f in find_pii(text)] == ["CARD"]
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "gb82west12345698765432",
+        "gb82 west 1234 5698 7654 32",
+        "Gb82 West 1234 5698 7654 32",
+        "de89370400440532013000",
+        "De89 3704 0044 0532 0130 00",
+    ],
+)
+def test_ibans_in_any_letter_case(written: str) -> None:
+    text = f"refund to {written} please"
+    assert find_pii(text) == alone("IBAN", text, written)
+
+
+def test_lower_case_ibans_next_to_each_other() -> None:
+    first, second = IBAN_DE.lower(), iban("GB", "WEST12345698765432").lower()
+    text = f"both {first} and {second} are mine"
+    assert [text[f.start : f.end] for f in find_pii(text)] == [first, second]
+
+
+def test_a_word_before_a_number_is_not_a_lower_case_iban() -> None:
+    # "de" and "es" are IBAN countries and words; a lower-case one needs its check digits glued.
+    bban = iban("DE", "370400440532013000")[2:]
+    assert find_pii(f"número de {bban[:2]} {bban[2:]}") == []
