@@ -21,7 +21,7 @@ test: install
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 	$(BIN)/rasa data validate
-	$(BIN)/rasa test core --model "$$($(BIN)/crm model)" --stories tests/test_stories.yml \
+	$(BIN)/rasa test core --model "$$($(BIN)/crm model)" --stories tests/stories \
 		--fail-on-prediction-errors --out var/results/core
 
 lint: install
