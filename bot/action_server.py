@@ -32,7 +32,8 @@ def build_app(settings: Settings) -> Sanic:
     async def require_key(request: Request) -> HTTPResponse | None:
         if request.path in OPEN_PATHS:
             return None
-        given = request.headers.get(ACTION_KEY_HEADER, "").encode()
+        # Sanic keeps undecodable header bytes as lone surrogates: give them back as bytes.
+        given = request.headers.get(ACTION_KEY_HEADER, "").encode(errors="surrogateescape")
         if hmac.compare_digest(given, expected):
             return None
         message = f"Only Rasa may call the action server (missing or wrong {ACTION_KEY_HEADER})."

@@ -18,6 +18,7 @@ import re
 from functools import partial
 from pathlib import Path
 
+import jwt
 import rasa.utils.io
 import rasa.utils.tensorflow.environment as tf_env
 from rasa.constants import ENV_SANIC_BACKLOG
@@ -75,6 +76,13 @@ async def payload_too_large(request: Request, exception: Exception) -> HTTPRespo
     return response.json(error_body("payload_too_large", message), status=413)
 
 
+async def jwt_refused(request: Request, exception: Exception) -> HTTPResponse:
+    """Any JWT Rasa cannot verify is no credential: sanic-jwt lets some errors (an `alg: none`
+    token's InvalidAlgorithmError) escape Rasa's `requires_auth` as a 500."""
+    message = "The request carries no valid credential."
+    return response.json(error_body("unauthorized", message), status=401)
+
+
 def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) -> Sanic:
     """Rasa's app as `rasa run --enable-api` configures it, plus the guards above."""
     app = configure_app(
@@ -88,6 +96,7 @@ def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) ->
     )
     app.config.REQUEST_MAX_SIZE = MAX_BODY_BYTES
     app.error_handler.add(PayloadTooLarge, payload_too_large)
+    app.error_handler.add(jwt.PyJWTError, jwt_refused)
     app.register_middleware(refuse_unused_routes, "request")
     app.register_middleware(add_security_headers, "response")
     app.register_listener(

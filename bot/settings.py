@@ -94,7 +94,7 @@ def _kept_secret(path: Path) -> str:
     """
     if path.exists():
         return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     draft = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
     fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -108,8 +108,20 @@ def _kept_secret(path: Path) -> str:
     return path.read_text().strip()
 
 
+def _private_dir(path: Path) -> None:
+    """Make `path` (var/) readable by its owner only: it holds the keys and the SQLite CRM.
+
+    A folder made before this rule, and still ours, is narrowed too; one owned by someone
+    else is left as it is.
+    """
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_uid == os.getuid():
+        path.chmod(0o700)
+
+
 def _secret_key(env: dict[str, str], var_dir: Path) -> str:
     """Use CRM_SECRET_KEY, else a random key kept in var/ so restarts keep sessions valid."""
+    _private_dir(var_dir)
     return env.get("CRM_SECRET_KEY") or _kept_secret(var_dir / "secret_key")
 
 

@@ -16,5 +16,11 @@ def sign(secret_key: str, body: bytes) -> str:
 
 
 def verify(secret_key: str, body: bytes, signature: str) -> bool:
-    """True when `signature` is this body's signature; compared in constant time."""
-    return hmac.compare_digest(signature, sign(secret_key, body))
+    """True when `signature` is this body's signature; compared in constant time.
+
+    `hmac.compare_digest` raises on non-ASCII text, and a header may carry any character: a
+    signature that is not ASCII is simply wrong.
+    """
+    if not signature.isascii():
+        return False
+    return hmac.compare_digest(signature.encode(), sign(secret_key, body).encode())

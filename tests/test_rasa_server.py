@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
+from types import SimpleNamespace
+
 import jwt
 import pytest
+from rasa.core.utils import AvailableEndpoints
+from sanic.compat import Header
 
 from bot.console.rasa_client import API_JWT_ALGORITHM, api_jwt
-from bot.rasa_server import served
+from bot.rasa_server import build_app, served
+from bot.settings import load_settings
 
 
 @pytest.mark.parametrize(
@@ -60,3 +67,21 @@ def test_the_consoles_jwt_is_a_short_lived_admin_token() -> None:
     assert 0 < claims["exp"] - claims["iat"] <= 300
     with pytest.raises(jwt.ExpiredSignatureError):
         jwt.decode(token, "a-secret-of-thirty-two-bytes-or-more", algorithms=[API_JWT_ALGORITHM])
+
+
+def test_a_jwt_rasa_cannot_verify_is_a_401_not_a_500(tmp_path) -> None:
+    """sanic-jwt lets an `alg: none` token's InvalidAlgorithmError out of Rasa's check."""
+    settings = load_settings({"CRM_VAR_DIR": str(tmp_path), "CRM_SECRET_KEY": "master"})
+    app = build_app(settings, tmp_path / "model.tar.gz", AvailableEndpoints())
+    none_token = jwt.encode({"user": {"username": "x", "role": "admin"}}, None, algorithm="none")
+    request = SimpleNamespace(
+        headers=Header({"Authorization": f"Bearer {none_token}"}), cookies={}, args={}, app=app
+    )
+    with pytest.raises(jwt.InvalidAlgorithmError) as raised:
+        asyncio.run(app.ctx.auth.is_authenticated(request))
+
+    handler = app.error_handler.lookup(raised.value, None)
+    reply = asyncio.run(handler(request, raised.value))
+
+    assert reply.status == 401
+    assert json.loads(reply.body)["error"]["code"] == "unauthorized"

@@ -106,3 +106,13 @@ def test_the_committed_endpoints_file_is_the_default_rendering_without_the_key()
     del rendered["action_endpoint"]["headers"]
 
     assert committed == rendered
+
+
+def test_the_var_folder_is_private_even_with_a_given_master_secret(tmp_path) -> None:
+    settings_in(tmp_path / "new")
+    (tmp_path / "old").mkdir(mode=0o755)
+    (tmp_path / "old").chmod(0o755)
+    settings_in(tmp_path / "old")
+
+    assert mode(tmp_path / "new") == 0o700
+    assert mode(tmp_path / "old") == 0o700

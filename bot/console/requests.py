@@ -28,6 +28,18 @@ MAX_CURSOR_CHARS = 200
 
 
 async def json_body(request: web.Request) -> dict[str, Any]:
+    """The request's JSON object; 415 unless it is sent as `application/json`.
+
+    A page on another site can post `text/plain` (or a form) to the console without a CORS
+    preflight, for instance to burn the login throttle of every staff member behind one
+    address. `application/json` needs a preflight, which the console never grants.
+    """
+    if request.content_type != "application/json":
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "Send the body as JSON, with Content-Type: application/json.",
+        )
     return json_object(await request.read())
 
 

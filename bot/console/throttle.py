@@ -3,6 +3,11 @@
 An attempt counts as a failure from the moment it is admitted, before the password is
 hashed, so a burst of concurrent guesses is cut off at the limit rather than after it; a
 successful login forgives it (and clears the username's count).
+
+The per-username limit stops password guessing; the per-address limit only stops one address
+spraying many usernames, and is far higher: staff behind one office address share it, and
+any web page they open can send logins from it, so a low limit would let that page lock out
+everyone there. A username is counted in its folded spelling ("Admin " is "admin").
 """
 
 from __future__ import annotations
@@ -11,8 +16,10 @@ import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 
+from bot.crm.store.staff import folded_username
+
 USER_LIMIT = 5
-IP_LIMIT = 20
+IP_LIMIT = 100
 WINDOW_S = 15 * 60
 MAX_KEYS = 10_000
 """Usernames (and addresses) remembered at most; the least recently tried are forgotten first."""
@@ -78,6 +85,7 @@ class LoginThrottle:
     def admit(self, username: str, ip: str) -> float:
         """Seconds to wait when this attempt is refused; 0 when admitted (and counted)."""
         now = self._clock()
+        username = folded_username(username)
         wait_s = max(self._users.wait_s(username, now), self._ips.wait_s(ip, now))
         if wait_s > 0:
             return wait_s
@@ -87,7 +95,7 @@ class LoginThrottle:
 
     def succeeded(self, username: str, ip: str) -> None:
         """The admitted attempt was right: the username starts afresh, the address forgives it."""
-        self._users.clear(username)
+        self._users.clear(folded_username(username))
         self._ips.forgive_one(ip)
 
     @property

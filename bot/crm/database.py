@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
 from pathlib import Path
 
 from alembic import command
@@ -10,6 +12,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+"""Files SQLite keeps next to a database; it creates them with the database file's mode."""
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
@@ -21,12 +25,27 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
     cursor.close()
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file 0600 (its folder 0700) before SQLite would make it 0644.
+
+    The file holds customer data, and SQLite gives its -wal and -shm files the same mode.
+    A file from before this rule, and still ours, is narrowed with its companions.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    uid = os.getuid()
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in SQLITE_COMPANIONS)):
+        if file.exists() and file.stat().st_uid == uid:
+            file.chmod(0o600)
+
+
 def create_crm_engine(url: str) -> Engine:
-    """Create an engine; for SQLite the folder is created and every connection configured."""
+    """Create an engine; for SQLite the private file is created and every connection configured."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _private_sqlite_file(Path(parsed.database))
         engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _configure_sqlite)
         return engine

@@ -10,6 +10,7 @@ import json
 import math
 import re
 import time
+import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -45,11 +46,17 @@ def check_sender(sender: object) -> str:
     return sender
 
 
+def _shows_anything(text: str) -> bool:
+    """Whether `text` has a character besides whitespace and format characters (Cf: zero-width
+    spaces and joiners, bidi marks), which alone make an invisible, empty-looking message."""
+    return any(not char.isspace() and unicodedata.category(char) != "Cf" for char in text)
+
+
 def check_text(text: object) -> str:
     """The customer's message: non-empty text of bounded length without control characters."""
     if not isinstance(text, str):
         raise InputError(400, "invalid_message", "'message' must be a string.")
-    if not text.strip():
+    if not _shows_anything(text):
         raise InputError(400, "empty_message", "'message' must not be empty.")
     if len(text) > MAX_MESSAGE_CHARS:
         raise InputError(

@@ -18,7 +18,6 @@ dates, times, years, and order or reference numbers.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from nlp.pii.accounts import sort_codes_and_accounts
@@ -89,7 +88,7 @@ def find_pii(text: str) -> list[Finding]:
 
 def _placeholder(finding: Finding, text: str, keep_card_last_four: bool) -> str:
     if finding.kind == "CARD" and keep_card_last_four:
-        digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", text[finding.start : finding.end]))
+        digits = re.sub(r"[^0-9]", "", normalised(text[finding.start : finding.end]).text)
         return f"[CARD ending {digits[-4:]}]"
     return PLACEHOLDERS[finding.kind]
 

@@ -13,7 +13,11 @@ Detection uses Microsoft Presidio's pattern recognizers, called directly on the 
   Its pattern is upper case only, and customers type "gb82west...": a country code not in
   capitals with its check digits right after it ("de 12 ..." is more likely a word and a
   number) is upper-cased for the check, with the rest of its country's length (no further:
-  an upper-cased "and" after it would be read as part of it).
+  an upper-cased "and" after it would be read as part of it). Presidio's pattern also
+  misses IBANs spelt out one character at a time ("G B 3 3 B U K B ...") or grouped with
+  underscores ("GB33_BUKB_..."): any IBAN with an upper-case country code and single
+  spaces, hyphens or underscores between any of its characters is checked in its compact
+  form too.
 - NI_NUMBER: Presidio's `UkNinoRecognizer`, without lower-case spaced forms ("on 12 34 56
   a" is more likely words than a national insurance number).
 - IP_ADDRESS: Presidio's `IpRecognizer` for IPv4, except right after "version" or "build"
@@ -61,6 +65,7 @@ _CASUAL_IBAN_START = re.compile(r"\b[A-Za-z]{2}\d{2}")
 _IBAN_SHAPE = re.compile(
     r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]{4}){2,7}(?:[ -]?[A-Z0-9]{1,3})?\b", re.IGNORECASE
 )
+_LOOSE_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z][ _-]?[A-Z][ _-]?\d[ _-]?\d(?:[ _-]?[A-Za-z0-9])+")
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
 _URL_CREDENTIALS = re.compile(r"\b[a-z][a-z0-9+.-]*://([^\s:/@]+:[^\s/@]+)@", re.IGNORECASE)
 
@@ -150,9 +155,9 @@ def _casual_ibans_upper_cased(text: str) -> str:
 def ibans(text: str, recognizer: IbanRecognizer) -> list[Finding]:
     """Presidio's IBANs in any letter case, cut to their country's length and checked again."""
     upper = _casual_ibans_upper_cased(text)
+    findings = _loose_ibans(text, recognizer)
     if not _IBAN_HINT.search(upper):
-        return []
-    findings = []
+        return findings
     for result in recognizer.analyze(upper, ["IBAN_CODE"]):
         wanted = IBAN_LENGTHS.get(upper[result.start : result.start + 2])
         end, seen = result.start, 0
@@ -161,6 +166,23 @@ def ibans(text: str, recognizer: IbanRecognizer) -> list[Finding]:
             end += 1
         if seen == wanted and recognizer.validate_result(upper[result.start : end]):
             findings.append(Finding("IBAN", result.start, end))
+    return findings
+
+
+def _loose_ibans(text: str, recognizer: IbanRecognizer) -> list[Finding]:
+    """IBANs with a space, hyphen or underscore between any characters, checked compact."""
+    findings = []
+    for match in _LOOSE_IBAN.finditer(text):
+        compact = [i for i in range(match.start(), match.end()) if text[i].isalnum()]
+        wanted = IBAN_LENGTHS.get(text[compact[0]] + text[compact[1]])
+        if wanted is None or len(compact) < wanted:
+            continue
+        end = compact[wanted - 1] + 1
+        if end < len(text) and text[end].isalnum():
+            continue
+        iban = "".join(text[i] for i in compact[:wanted]).upper()
+        if recognizer.validate_result(iban):
+            findings.append(Finding("IBAN", match.start(), end))
     return findings
 
 

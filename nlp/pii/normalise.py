@@ -1,11 +1,13 @@
 """The text as the detectors see it, with a map back to the characters it came from.
 
-A card or phone number typed with full-width digits, no-break or thin spaces, or with
-zero-width characters between its digits is still a card or phone number: detection runs on
-the NFKC form, with every space separator (Unicode category Zs) made a plain space, dash-like
-hyphens made "-", and invisible characters (zero-width spaces and joiners, word joiner, soft
-hyphen, BOM) removed. Each normalised character remembers the original characters behind it,
-so a finding replaces the original text, invisible characters inside it included.
+A card or phone number typed with full-width, Arabic-Indic, Devanagari or any other Unicode
+decimal digits, no-break or thin spaces, or with zero-width characters between its digits is
+still a card or phone number: detection runs on the NFKC form, with every decimal digit made
+its ASCII digit (NFKC keeps most scripts' digits), every space separator (Unicode category Zs)
+made a plain space, dash-like hyphens and dashes (en and em dash included) made "-", and
+invisible characters (zero-width spaces and joiners, word joiner, soft hyphen, BOM) removed.
+Each normalised character remembers the original characters behind it, so a finding replaces
+the original text, invisible characters inside it included.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import unicodedata
 from dataclasses import dataclass
 
 _INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u2060\ufeff")
-_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2212\ufe63")
+_DASHES = frozenset("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63")
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ def _normal_form(char: str) -> str:
         return "-"
     if unicodedata.category(char) == "Zs":
         return " "
+    if char.isdecimal():
+        return str(unicodedata.decimal(char))
     return unicodedata.normalize("NFKC", char)
 
 

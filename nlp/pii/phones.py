@@ -11,10 +11,11 @@
   number, a new mobile range) is still the customer's phone number. A run of digit groups
   is one when it starts with + (8-15 digits) or with 00 and a country code; when it has
   10-13 digits grouped like a national number ("020 7946 0958", "(415) 555-2671",
-  "06.12.34.56.78") or is 10-11 unbroken digits starting with a trunk 0; or when it has 7-13
-  digits after a phone word ("call", "mobile", "Telefon", "móvil", "portable"...). Dates,
-  times, amounts (a currency next to it, or thousands groups), dotted runs shaped like an
-  IP address and runs starting with a year ("2024-000123") are not.
+  "06.12.34.56.78", "07700_900_123") or is 10-11 unbroken digits starting with a trunk 0;
+  or when it has 7-13 digits after a phone word ("call", "mobile", "Telefon", "móvil",
+  "portable"...). Dates, times, amounts (a currency next to it, or thousands groups),
+  dotted runs shaped like an IP address and runs starting with a year ("2024-000123") are
+  not.
 - Digits right after an identifier label ("order", "ref", "invoice"...) or "version" are not a
   phone number unless written with +: an order number is often a valid US number.
 """
@@ -28,8 +29,8 @@ from presidio_analyzer.predefined_recognizers import PhoneRecognizer
 
 from nlp.pii.findings import ID_LABEL, VERSION_LABEL, Finding, from_presidio, preceded_by
 
-_PHONE_HINT = re.compile(r"\+?\d(?:[\s().\-/]{0,3}\d){6,}")
-_GAP = r"(?: ?[-.] ?| )"
+_PHONE_HINT = re.compile(r"\+?\d(?:[\s().\-/_]{0,3}\d){6,}")
+_GAP = r"(?: ?[-._] ?| )"
 _PHONE_RUN = re.compile(
     rf"(?<![\w+@/:.,£$€#-])(?:\+ ?|\(\+?)?\d+\)?(?:(?:{_GAP}|(?<=\))|(?=\())\(?\d+\)?)*"
 )

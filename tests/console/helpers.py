@@ -8,6 +8,8 @@ from bot.crm.store import CRMStore
 PASSWORD = "supervisor-password"
 AGENT_PASSWORD = "agent-password"
 ADMIN_PASSWORD = "admin-password"
+JSON_TYPE = {"Content-Type": "application/json"}
+"""For bodies posted as raw bytes: the console reads only bodies sent as JSON."""
 
 
 async def token(client, username="boss", password=PASSWORD) -> str:

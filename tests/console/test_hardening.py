@@ -13,7 +13,7 @@ from aiohttp.test_utils import make_mocked_request
 from bot.console.__main__ import PathOnlyAccessLogger
 from bot.console.headers import NOTHING_POLICY, PAGE_POLICY
 from bot.console.routes.pages import AGENT_PAGE_POLICY
-from tests.console.helpers import AGENT_PASSWORD, assert_error, login, open_handoff
+from tests.console.helpers import AGENT_PASSWORD, JSON_TYPE, assert_error, login, open_handoff
 
 
 def assert_common_headers(reply) -> None:
@@ -64,7 +64,7 @@ async def test_pages_files_and_health_carry_the_headers(client, path: str) -> No
 )
 async def test_control_characters_in_login_fields_are_refused(client, field, value) -> None:
     body = {"username": "boss", "password": "supervisor-password", field: value}
-    reply = await client.post("/api/v1/auth/login", data=json.dumps(body))
+    reply = await client.post("/api/v1/auth/login", data=json.dumps(body), headers=JSON_TYPE)
     assert reply.status == 400
     assert (await reply.json())["error"]["code"] in ("invalid_field", "nul_character")
 
@@ -90,7 +90,7 @@ async def test_agent_text_keeps_line_breaks_but_no_other_control_characters(
 
 async def test_deep_json_is_a_clear_400(client) -> None:
     body = '{"username": ' + "[" * 5000 + "]" * 5000 + "}"
-    reply = await client.post("/api/v1/auth/login", data=body)
+    reply = await client.post("/api/v1/auth/login", data=body, headers=JSON_TYPE)
     await assert_error(reply, 400, "too_deep")
 
 
@@ -137,3 +137,24 @@ def test_the_access_log_keeps_one_request_on_one_line(caplog) -> None:
     assert "\n" not in line and "\r" not in line
     assert "/api/v1/conversations/a%0A1.2.3.4 - forged%0D" in line
     assert "secret-ticket" not in line and "?" not in line
+
+
+@pytest.mark.parametrize(
+    "content_type", [None, "text/plain", "application/x-www-form-urlencoded", "multipart/form-data"]
+)
+async def test_bodies_not_sent_as_json_are_415s(client, content_type: str | None) -> None:
+    """A cross-site page can send these without a preflight; the console refuses them."""
+    body = json.dumps({"username": "boss", "password": "supervisor-password"})
+    headers = {} if content_type is None else {"Content-Type": content_type}
+    login_reply = await client.post("/api/v1/auth/login", data=body, headers=headers)
+    await assert_error(login_reply, 415, "unsupported_media_type")
+    staff = json.dumps({"username": "newbie", "password": "long enough pass", "role": "agent"})
+    staff_headers = {**headers, **(await login(client))}
+    create_reply = await client.post("/api/v1/staff", data=staff, headers=staff_headers)
+    await assert_error(create_reply, 415, "unsupported_media_type")
+
+
+async def test_json_with_a_charset_is_json(client) -> None:
+    body = json.dumps({"username": "boss", "password": "supervisor-password"})
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    assert (await client.post("/api/v1/auth/login", data=body, headers=headers)).status == 200

@@ -61,12 +61,28 @@ def test_a_username_gets_five_tries_per_window() -> None:
     assert throttle.admit("ana", "192.0.2.1") == 0.0
 
 
-def test_an_address_gets_twenty_tries_across_usernames() -> None:
+def test_an_address_gets_a_hundred_tries_across_usernames() -> None:
     throttle = LoginThrottle(clock=Clock())
     for n in range(IP_LIMIT):
         assert throttle.admit(f"user-{n}", "192.0.2.1") == 0.0
     assert throttle.admit("someone-new", "192.0.2.1") > 0
     assert throttle.admit("someone-new", "192.0.2.9") == 0.0
+
+
+def test_one_address_guessing_cannot_lock_out_the_others_behind_it() -> None:
+    throttle = LoginThrottle(clock=Clock())
+    for username in ("admin", "boss", "agent", "ana"):
+        for _ in range(USER_LIMIT):
+            throttle.admit(username, "192.0.2.1")
+    assert IP_LIMIT >= 20 * USER_LIMIT
+    assert throttle.admit("ben", "192.0.2.1") == 0.0
+
+
+def test_spellings_of_one_username_share_its_count() -> None:
+    throttle = LoginThrottle(clock=Clock())
+    for spelling in ("admin", "Admin", "admin ", "ADMIN", "ａｄｍｉｎ"):
+        assert throttle.admit(spelling, "192.0.2.1") == 0.0
+    assert throttle.admit("aDmIn", "192.0.2.2") > 0
 
 
 def test_a_success_clears_the_username_and_forgives_the_address() -> None:

@@ -45,6 +45,13 @@ def test_unknown_and_empty_tokens_name_nobody(store: CRMStore) -> None:
     assert store.sessions.identity("") is None
 
 
+@pytest.mark.parametrize("token", ["é", "\udce9", "é" * 43, "tok\udce9en"])
+def test_tokens_that_are_not_ascii_name_nobody_without_raising(store: CRMStore, token: str) -> None:
+    """A raw non-UTF-8 header byte reaches the console as a lone surrogate."""
+    store.sessions.open(store.staff.create("ana", "ana-password-1", StaffRole.AGENT).id)
+    assert store.sessions.identity(token) is None
+
+
 def test_a_session_ends_when_it_expires(store: CRMStore, clock: Clock) -> None:
     ana = store.staff.create("ana", "ana-password-1", StaffRole.AGENT)
     token = store.sessions.open(ana.id, ttl_s=600)

@@ -225,6 +225,7 @@ def test_invisible_characters_at_the_edges_stay_outside_the_span() -> None:
         "07700 900123",
         "+44 (0)7700 900123",
         "07700-900-123",
+        "07700_900_123",
         "(555) 010-0199",  # NANP 555 area code
         "+1 555 010 0199",
         "1-555-010-0199",
@@ -327,9 +328,12 @@ def test_amounts_counts_and_dates_after_a_card_are_kept(text: str) -> None:
         "Gb82 West 1234 5698 7654 32",
         "de89370400440532013000",
         "De89 3704 0044 0532 0130 00",
+        "G B 8 2 W E S T 1 2 3 4 5 6 9 8 7 6 5 4 3 2",
+        "GB82_WEST_1234_5698_7654_32",
+        "GB82-WEST-1234-5698-7654-32",
     ],
 )
-def test_ibans_in_any_letter_case(written: str) -> None:
+def test_ibans_in_any_letter_case_spelt_out_or_joined_with_underscores(written: str) -> None:
     text = f"refund to {written} please"
     assert find_pii(text) == alone("IBAN", text, written)
 
@@ -344,3 +348,60 @@ def test_a_word_before_a_number_is_not_a_lower_case_iban() -> None:
     # "de" and "es" are IBAN countries and words; a lower-case one needs its check digits glued.
     bban = iban("DE", "370400440532013000")[2:]
     assert find_pii(f"número de {bban[:2]} {bban[2:]}") == []
+
+
+# A Luhn-valid Visa number, typed every way a review found stored in clear.
+LOOSE_VISA = "4539 1488 0343 6467"
+
+
+def in_script(text: str, zero: int) -> str:
+    """`text` with its digits in the script whose zero is the code point `zero`."""
+    return "".join(chr(zero + int(c)) if c.isdigit() else c for c in text)
+
+
+@pytest.mark.parametrize(
+    "card",
+    [
+        "4539,1488,0343,6467",
+        "4539_1488_0343_6467",
+        "4539\u20141488\u20140343\u20146467",  # em dash
+        "4539\u20131488\u20130343\u20136467",  # en dash
+        "4539 | 1488 | 0343 | 6467",
+        "45391488 03436467",  # 8 + 8, no card word
+        "4539 14 88 0343 6467",
+        "4539*1488*0343*6467",
+        "4 5 3 9 1 4 8 8 0 3 4 3 6 4 6 7",
+        in_script(LOOSE_VISA, 0x0660),
+        in_script(LOOSE_VISA, 0x0966),
+    ],
+    ids=[
+        "commas",
+        "underscores",
+        "em dashes",
+        "en dashes",
+        "pipes",
+        "eight and eight",
+        "odd groups",
+        "asterisks",
+        "one digit at a time",
+        "arabic-indic digits",
+        "devanagari digits",
+    ],
+)
+def test_a_luhn_valid_card_is_a_card_however_it_is_separated(card: str) -> None:
+    text = f"here it is {card} thanks"
+    assert find_pii(text) == alone("CARD", text, card)
+    assert redact_text(text) == "here it is [CARD ending 6467] thanks"
+
+
+def test_an_oddly_grouped_number_after_a_reference_label_stays() -> None:
+    assert find_pii("payment ref 4539 14 88 0343 6467") == []
+    assert [f.kind for f in find_pii("card 4539 14 88 0343 6467")] == ["CARD"]
+
+
+def test_a_card_after_other_numbers_in_the_same_run_is_found() -> None:
+    text = f"call 020 7946 0958, {LOOSE_VISA}"
+    assert [f.kind for f in find_pii(text)] == ["PHONE", "CARD"]
+    assert redact_text(f"{VISA} {MASTERCARD.replace('-', ' ')}") == (
+        "[CARD ending 1111] [CARD ending 4444]"
+    )

@@ -80,6 +80,7 @@ def test_ordinary_text_is_accepted(text: str) -> None:
         (12, 400, "invalid_message"),
         (None, 400, "invalid_message"),
         ("  \n ", 400, "empty_message"),
+        ("\u200b\u200d \u2060\ufeff\u202e", 400, "empty_message"),
         ("a" * (MAX_MESSAGE_CHARS + 1), 413, "message_too_long"),
         ("nul\x00", 400, "control_character"),
         ("bell\x07", 400, "control_character"),

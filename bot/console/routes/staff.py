@@ -14,6 +14,7 @@ from bot.console.requests import bool_field, int_path, json_body, string_field
 from bot.console.routes.auth import PASSWORD_CHARS, USERNAME_CHARS
 from bot.crm.enums import AuditAction, StaffRole
 from bot.crm.store import StaffInfo
+from bot.crm.store.staff import InvalidUsername
 
 MIN_PASSWORD_CHARS = 10
 
@@ -55,6 +56,8 @@ async def create_staff(request: web.Request) -> web.Response:
         staff = await request.app[PASSWORDS].run(
             request.app[STORE].staff.create, username, password, role
         )
+    except InvalidUsername as error:
+        raise ApiError(400, "invalid_field", str(error)) from None
     except ValueError as error:
         raise ApiError(409, "conflict", str(error)) from None
     await record(

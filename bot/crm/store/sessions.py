@@ -71,8 +71,12 @@ class SessionStore(StoreBase):
         return token
 
     def identity(self, token: str) -> StaffInfo | None:
-        """The account behind a live session as it is now, or None (unknown, ended or inactive)."""
-        if not token:
+        """The account behind a live session as it is now, or None (unknown, ended or inactive).
+
+        Tokens are URL-safe base64, so a non-ASCII one (a header with a lone surrogate, which
+        cannot even be hashed) names no session rather than failing the request.
+        """
+        if not token or not token.isascii():
             return None
         now = models.utcnow()
         with self._session() as session:

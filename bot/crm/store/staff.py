@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import func, select
@@ -18,15 +21,45 @@ ADMIN_USERNAME = "admin"
 """The account made at first start (`bot.setup.ensure_admin`)."""
 
 _password_hasher = PasswordHasher()
+_USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
+USERNAME_RULE = (
+    "a username is 2 to 80 characters of a-z, 0-9, '.', '_' and '-', starting with a letter or"
+    " digit (letter case is ignored)"
+)
+
+
+class InvalidUsername(ValueError):
+    """A username outside `USERNAME_RULE`."""
+
+
+def folded_username(username: str) -> str:
+    """`username` as NFKC, trimmed and lower case: the spellings of one account fold together."""
+    return unicodedata.normalize("NFKC", username).strip().lower()
+
+
+def normal_username(username: str) -> str:
+    """The one spelling of a username: NFKC, trimmed, lower case, within `USERNAME_RULE`.
+
+    "admin ", "Admin", a Cyrillic "аdmin", "ad\u200bmin" and a right-to-left override all
+    looked like "admin" in a list of accounts or the audit log while being other accounts;
+    plain ASCII names with case ignored leave one account per look. InvalidUsername otherwise.
+    """
+    name = folded_username(username)
+    if not _USERNAME.fullmatch(name):
+        raise InvalidUsername(f"{USERNAME_RULE}; {username!r} is not")
+    return name
 
 
 class StaffStore(StoreBase):
     def create(self, username: str, password: str, role: StaffRole) -> StaffInfo:
-        """A new account; ValueError for an unknown role or a username already taken."""
+        """A new account under its normal username (`normal_username`); ValueError for an
+        unknown role, a username outside the rule (InvalidUsername) or one already taken in
+        any letter case."""
         role = _known_role(role)
+        username = normal_username(username)
         with self._session() as session:
             exists = session.scalars(
-                select(StaffUser.id).where(StaffUser.username == username)
+                select(StaffUser.id).where(func.lower(StaffUser.username) == username)
             ).first()
             if exists is not None:
                 raise ValueError(f"a staff account named {username!r} already exists")
@@ -40,9 +73,19 @@ class StaffStore(StoreBase):
             return StaffInfo.of(user)
 
     def authenticate(self, username: str, password: str) -> StaffInfo | None:
+        """The active account named `username` in any letter case, if `password` is its own.
+
+        Accounts made before usernames were normalised are matched case-insensitively too.
+        """
+        try:
+            username = normal_username(username)
+        except InvalidUsername:
+            username = ""
         with self._session() as session:
             user = session.scalars(
-                select(StaffUser).where(StaffUser.username == username, StaffUser.active)
+                select(StaffUser).where(
+                    func.lower(StaffUser.username) == username, StaffUser.active
+                )
             ).first()
             if user is None:
                 _password_hasher.hash(password)  # same cost as a wrong password: no user probing
