@@ -73,12 +73,16 @@ class CustomerGate:
             raise conversation_bound()
         return {CLAIM_FIELD: make_claim(self.claim_key, conversation_id, customer_id)}
 
+    def token_customer(self, token: object) -> int | None:
+        """The customer a valid token names, else None (never raises: for bookkeeping)."""
+        return verified_customer(self.token_key, token, self.store.customers.exists)
+
     def may_join(self, conversation_id: str, token: object) -> bool:
         """Whether a socket with this token may receive the conversation's messages."""
         bound = self.store.conversations.bound_customer(conversation_id)
         if bound is None:
             return True
-        return verified_customer(self.token_key, token, self.store.customers.exists) == bound
+        return self.token_customer(token) == bound
 
     def close(self) -> None:
         self.store.dispose()

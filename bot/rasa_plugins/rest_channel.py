@@ -4,6 +4,8 @@ Bad requests get a clear 4xx, never a crash (bot.rasa_plugins.limits). Each mess
 customer token is checked by the gate (bot.rasa_plugins.customer_gate): a refused message
 is answered with 401 or 403 and stored nowhere. Personal data is redacted here, before
 Rasa sees the message, so the raw text never reaches the tracker store, the logs or the CRM.
+A customer waiting for a person, whom the paused bot does not answer, is told their place in
+the queue (bot.rasa_plugins.queue_notice).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bot.rasa_plugins.limits import (
     check_sender,
     check_text,
 )
+from bot.rasa_plugins.queue_notice import queue_notice
 from bot.settings import load_settings
 from nlp.pii import redact_text
 
@@ -94,6 +97,10 @@ class RestWebhook:
                 "bot_unavailable",
                 "The assistant could not answer just now; please try again.",
             )
+        if not collector.messages:
+            notice = await asyncio.to_thread(queue_notice, self.gate.store, sender)
+            if notice is not None:
+                collector.messages.append({"recipient_id": sender, "text": notice})
         return response.json(collector.messages)
 
 

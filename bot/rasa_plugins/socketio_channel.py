@@ -5,14 +5,16 @@ conversation; these replace them. The server issues every session id
 (bot.rasa_plugins.socket_sessions) and a socket joins a conversation bound to a customer
 only with that customer's token; each message is spoken by the session its socket joined,
 checked by the customer gate, redacted and echoed back to that socket alone (the widget
-keeps only what the server echoed). The console delivers an agent's reply through
-`POST /webhooks/socketio/agent_message` (signed), which emits it into the session's room:
-the widget keeps one connection for the bot and the person.
+keeps only what the server echoed). A customer waiting for a person, whom the paused bot does
+not answer, is told their place in the queue (bot.rasa_plugins.queue_notice). The console
+delivers an agent's reply through `POST /webhooks/socketio/agent_message` (signed), which
+emits it into the session's room: the widget keeps one connection for the bot and the person.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -24,10 +26,23 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.crm.enums import Sender
-from bot.identity import TOKEN_FIELD
-from bot.json_input import HttpError, InputError, error_body, json_object
+from bot.identity import CLAIM_FIELD, TOKEN_FIELD
+from bot.json_input import (
+    MAX_JSON_DEPTH,
+    HttpError,
+    InputError,
+    error_body,
+    json_object,
+    nesting_depth,
+)
 from bot.rasa_plugins.customer_gate import CustomerGate
-from bot.rasa_plugins.limits import CustomerRateLimits, check_metadata, check_text
+from bot.rasa_plugins.limits import (
+    MAX_BODY_BYTES,
+    CustomerRateLimits,
+    check_metadata,
+    check_text,
+)
+from bot.rasa_plugins.queue_notice import queue_notice
 from bot.rasa_plugins.rest_channel import error_response
 from bot.rasa_plugins.socket_sessions import SocketSessions, issue_session_id, was_issued
 from bot.settings import KeyPurpose, load_settings
@@ -38,6 +53,32 @@ ECHO_EVENT = "user_echo"
 """The customer's message as the server keeps it (redacted), sent back to the sending socket."""
 REFUSED_EVENT = "message_refused"
 """Why a message was not taken (`{"error": {"code", "message"}}`), to the sending socket."""
+
+
+class DepthLimitedJson:
+    """JSON for socket.io packets, with the depth limit every JSON body has: a deeply
+    nested packet is refused before the decoder recurses, not by a RecursionError."""
+
+    dumps = staticmethod(json.dumps)
+
+    @staticmethod
+    def loads(text: str | bytes, **kwargs: Any) -> Any:
+        raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+        if nesting_depth(raw) > MAX_JSON_DEPTH:
+            raise ValueError(f"socket.io packet nested deeper than {MAX_JSON_DEPTH}")
+        return json.loads(text, **kwargs)
+
+
+class CountingOutput(SocketIOOutput):
+    """Rasa's socket.io output that remembers whether the bot said anything."""
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.sent = 0
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        self.sent += 1
+        await super()._send_message(socket_id, response)
 
 
 class CustomerSockets:
@@ -64,6 +105,8 @@ class CustomerSockets:
         self.metadata_key = metadata_key
         self.namespace = namespace or "/"
         self.sessions = SocketSessions()
+        self.verified: dict[str, int] = {}
+        """The customer each socket showed a valid token for (at join or with a message)."""
 
     def register(self, user_message_evt: str) -> None:
         self.sio.on("session_request", self.session_request, namespace=self.namespace)
@@ -73,11 +116,16 @@ class CustomerSockets:
     async def _to_socket(self, sid: str, event: str, data: Any) -> None:
         await self.sio.emit(event, data, room=sid, namespace=self.namespace)
 
-    async def session_request(self, sid: str, data: object) -> None:
+    async def session_request(self, sid: str, data: object = None) -> None:
         """Join the session asked for if the server issued it and the socket may hear it;
         else a fresh one. The session the socket ends up in is confirmed to it."""
         data = data if isinstance(data, dict) else {}
         requested = data.get("session_id")
+        customer_id = await asyncio.to_thread(self.gate.token_customer, data.get(TOKEN_FIELD))
+        if customer_id is None:
+            self.verified.pop(sid, None)
+        else:
+            self.verified[sid] = customer_id
         if was_issued(self.session_key, requested) and await asyncio.to_thread(
             self.gate.may_join, requested, data.get(TOKEN_FIELD)
         ):
@@ -97,7 +145,7 @@ class CustomerSockets:
         request = environ.get("sanic.request")
         return request.ip if request is not None else environ.get("REMOTE_ADDR", "")
 
-    async def user_uttered(self, sid: str, data: object) -> None:
+    async def user_uttered(self, sid: str, data: object = None) -> None:
         """A customer message, spoken by the socket's session whatever the data names.
 
         A refused message gets `message_refused` on this socket and is stored nowhere.
@@ -114,20 +162,38 @@ class CustomerSockets:
         except HttpError as error:
             await self._to_socket(sid, REFUSED_EVENT, error_body(error.code, error.message))
             return
+        claim = admitted.get(CLAIM_FIELD)
+        if claim is not None:
+            self.verified[sid] = claim["id"]
+            self._keep_only(session_id, claim["id"])
         redacted = redact_text(text)
         await self._to_socket(sid, ECHO_EVENT, {"text": redacted})
+        output = CountingOutput(self.sio, self.bot_message_evt)
         await self.on_new_message(
             UserMessage(
                 redacted,
-                SocketIOOutput(self.sio, self.bot_message_evt),
+                output,
                 session_id,
                 input_channel=CRMSocketIOInput.name(),
                 metadata=admitted,
             )
         )
+        if not output.sent:
+            notice = await asyncio.to_thread(queue_notice, self.gate.store, session_id)
+            if notice is not None:
+                await output.send_text_message(session_id, notice)
+
+    def _keep_only(self, session_id: str, customer_id: int) -> None:
+        """Once a session belongs to a customer, only sockets that showed that customer's
+        token stay in its room: one that joined while it was unbound hears nothing more."""
+        for other, _ in list(self.sio.manager.get_participants(self.namespace, session_id)):
+            if self.verified.get(other) != customer_id:
+                self.sio.leave_room(other, session_id, namespace=self.namespace)
+                self.sessions.leave(other)
 
     async def disconnect(self, sid: str) -> None:
         self.sessions.leave(sid)
+        self.verified.pop(sid, None)
 
     def connected(self, session_id: str) -> bool:
         """Whether any socket is in the session's room."""
@@ -150,7 +216,10 @@ class CRMSocketIOInput(SocketIOInput):
         agent_key = settings.key_for(KeyPurpose.AGENT_MESSAGE)
         gate = CustomerGate.from_settings(settings)
         self.sio = AsyncServer(
-            async_mode="sanic", cors_allowed_origins=list(settings.allowed_origins)
+            async_mode="sanic",
+            cors_allowed_origins=list(settings.allowed_origins),
+            json=DepthLimitedJson,
+            max_http_buffer_size=MAX_BODY_BYTES,
         )
         sockets = CustomerSockets(
             self.sio,

@@ -20,6 +20,7 @@ from bot.rasa_plugins.socketio_channel import (
     REFUSED_EVENT,
     CRMSocketIOInput,
     CustomerSockets,
+    DepthLimitedJson,
 )
 
 TOKEN_KEY = "socket-token-key"
@@ -187,7 +188,8 @@ async def test_a_refused_message_is_told_to_its_socket_only_and_kept_nowhere(
 ) -> None:
     owner, tab = wire.connect("eio-a"), wire.connect("eio-tab")
     session_id = await wire.session(owner, "eio-a")
-    await wire.session(tab, "eio-tab", session_id=session_id)
+    # A second tab of the same customer: it stays in the room once the session is bound.
+    await wire.session(tab, "eio-tab", session_id=session_id, customer_token=token(A))
     await wire.sockets.user_uttered(owner, said("hi", token(A)))
     before = seeded_store.conversations.bound_customer(session_id)
     await wire.sockets.user_uttered(tab, message)
@@ -232,3 +234,34 @@ def test_the_channel_allows_the_configured_origins_only(
     ]
     handlers = channel.sio.handlers["/"]
     assert {"session_request", "user_uttered", "disconnect"} <= set(handlers)
+
+
+async def test_events_without_data_are_refused_not_crashed(wire: Wire) -> None:
+    sid = wire.connect("eio-1")
+    await wire.sockets.user_uttered(sid)
+    [refusal] = wire.events("eio-1", REFUSED_EVENT)
+    assert refusal["error"]["code"] == "no_session"
+    await wire.sockets.session_request(sid)
+    assert wire.events("eio-1", "session_confirm")
+    assert wire.received == []
+
+
+async def test_binding_a_session_leaves_out_sockets_that_showed_no_token_for_its_customer(
+    wire: Wire,
+) -> None:
+    eavesdropper = wire.connect("eio-x")
+    session_id = await wire.session(eavesdropper, "eio-x")
+    owner = wire.connect("eio-a")
+    assert await wire.session(owner, "eio-a", session_id=session_id, customer_token=token(A))
+    assert wire.in_room(session_id) == {eavesdropper, owner}
+    await wire.sockets.user_uttered(owner, said("show my payments", token(A)))
+    assert wire.in_room(session_id) == {owner}
+    await wire.sockets.user_uttered(eavesdropper, said("hello?"))
+    assert wire.events("eio-x", REFUSED_EVENT)[-1]["error"]["code"] == "no_session"
+    assert [message.sender_id for message in wire.received] == [session_id]
+
+
+def test_socket_io_packets_nested_past_the_limit_are_refused_before_decoding() -> None:
+    assert DepthLimitedJson.loads('["user_uttered", {"message": "hi"}]')[1]["message"] == "hi"
+    with pytest.raises(ValueError, match="nested deeper"):
+        DepthLimitedJson.loads("[" * 100_000 + "]" * 100_000)

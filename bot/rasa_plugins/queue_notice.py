@@ -1,0 +1,34 @@
+"""What a customer waiting for a person hears when they write: their place and the expected wait.
+
+While a handoff is open the conversation is paused in Rasa: its processor logs the message
+and predicts nothing, so no action (and no rule) can answer it. The customer channels are
+the one place that sees both the message and that Rasa said nothing, and they already hold
+a CRM store (the customer gate's), so they read the queue there and acknowledge the message
+themselves. Unpausing Rasa for the acknowledgement instead would let the bot answer over the
+agent.
+"""
+
+from __future__ import annotations
+
+from bot.crm.enums import TicketStatus
+from bot.crm.store import CRMStore
+
+MINUTES_PER_PLACE = 4
+"""Service level the support team plans for: each customer ahead adds about this many minutes."""
+
+
+def queue_notice(store: CRMStore, conversation_id: str) -> str | None:
+    """The acknowledgement for a message in a conversation waiting in the queue, else None.
+
+    Once an agent has claimed the handoff the agent answers, live, and nothing is added: the
+    customer is no longer waiting and a bot line between the agent's would only confuse.
+    """
+    waiting = store.handoffs.list(TicketStatus.OPEN)
+    for place, handoff in enumerate(waiting, start=1):
+        if handoff["conversation_id"] == conversation_id:
+            return (
+                "Thanks, a person from our team will read this. You're number "
+                f"{place} in the queue; the expected wait is about "
+                f"{place * MINUTES_PER_PLACE} minutes."
+            )
+    return None
