@@ -6,6 +6,7 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.card_rules import PENDING
 from actions.formatting import day, money
 from actions.resources import crm_store
 from actions.signed_in import SignedInAction
@@ -31,9 +32,13 @@ class ActionRecentTransactions(SignedInAction):
             for p in payments
         ]
         dispatcher.utter_message(text="Here are your latest card payments:\n" + "\n".join(lines))
+        if any(p["status"] == PENDING for p in payments):
+            dispatcher.utter_message(
+                text="A pending payment can still change: most are settled or dropped "
+                "within 3 working days."
+            )
         dispatcher.utter_message(
-            text="Pending payments often drop off within 3 working days. If one isn't yours, "
-            "tell me your card is compromised and I'll block it, or ask for a person to "
-            "dispute it."
+            text="If one isn't yours, tell me your card is compromised and I'll help you block "
+            "it, or ask for a person to dispute it."
         )
         return []

@@ -1,4 +1,5 @@
-"""Customers' cards and payments on SQLite and PostgreSQL: blocking one card, newest payments."""
+"""Customers' cards and payments on SQLite and PostgreSQL: blocking and replacing one card, newest
+payments."""
 
 from __future__ import annotations
 
@@ -16,15 +17,34 @@ def test_blocking_a_card_only_touches_that_customers_unblocked_card(
         for customer_id in range(2, 21)
         if card.last_four not in {c.last_four for c in customers.cards(customer_id)}
     )
-    assert customers.block_card(other, card.last_four, "not their card") is None
+    assert customers.block_and_replace(other, card.last_four, "not their card") is None
     before = {c.id: c.status for c in customers.cards(1)}
 
-    blocked = customers.block_card(1, card.last_four, "reported lost")
+    result = customers.block_and_replace(1, card.last_four, "reported lost")
 
-    assert blocked is not None and blocked.id == card.id and blocked.status == "blocked"
+    assert result is not None
+    blocked, replacement = result
+    assert blocked.id == card.id and blocked.status == "blocked"
     after = {c.id: c.status for c in customers.cards(1)}
-    assert after == {**before, card.id: "blocked"}
-    assert customers.block_card(1, card.last_four, "again") is None
+    assert after == {**before, card.id: "blocked", replacement.id: replacement.status}
+    assert customers.block_and_replace(1, card.last_four, "again") is None
+
+
+def test_a_blocked_card_gets_a_replacement_with_new_digits(seeded_store: CRMStore) -> None:
+    customers = seeded_store.customers
+    card = next(c for c in customers.cards(1) if c.status != CardStatus.BLOCKED)
+    before = {c.last_four for c in customers.cards(1)}
+
+    _, replacement = customers.block_and_replace(1, card.last_four, "reported lost")
+
+    assert (replacement.brand, replacement.kind) == (card.brand, card.kind)
+    assert replacement.last_four not in before
+    if card.kind == "physical":
+        assert replacement.status == CardStatus.ORDERED
+        assert replacement.expected_delivery is not None
+    else:
+        assert (replacement.status, replacement.expected_delivery) == (CardStatus.ACTIVE, None)
+    assert customers.cards(1)[0] == replacement, "the newest card comes first"
 
 
 def test_recent_card_payments_are_newest_first(seeded_store: CRMStore) -> None:

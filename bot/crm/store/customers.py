@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import secrets
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -12,6 +13,10 @@ from bot.crm.store.base import NotFound, StoreBase, as_utc, iso
 from bot.crm.store.records import CardInfo, CardView, CustomerProfile, Payment
 
 CARD_PAYMENT = "card_payment"
+VIRTUAL = "virtual"
+REPLACEMENT_DELIVERY = timedelta(days=9)
+"""Nine calendar days: within the 5 to 9 working days the bot quotes for a new card."""
+CARD_YEARS = 3
 
 
 class CustomerStore(StoreBase):
@@ -66,8 +71,15 @@ class CustomerStore(StoreBase):
                 for transaction, last_four in session.execute(query)
             ]
 
-    def block_card(self, customer_id: int, last_four: str, reason: str) -> CardInfo | None:
-        """Block the customer's unblocked card with these digits; None if there is none."""
+    def block_and_replace(
+        self, customer_id: int, last_four: str, reason: str
+    ) -> tuple[CardInfo, CardInfo] | None:
+        """Block the customer's unblocked card with these digits and order its replacement.
+
+        One transaction, so a blocked card always has its replacement: the bot tells the
+        customer one is on its way, and "where is my card" then finds it. None if the
+        customer has no unblocked card with these digits.
+        """
         with self._session() as session:
             card = session.scalars(
                 select(Card)
@@ -81,10 +93,44 @@ class CustomerStore(StoreBase):
             ).first()
             if card is None:
                 return None
+            now = datetime.now(timezone.utc)
             card.status = CardStatus.BLOCKED
-            card.blocked_at = datetime.now(timezone.utc)
+            card.blocked_at = now
             card.blocked_reason = reason
-            return _card_info(card)
+            taken = set(
+                session.scalars(select(Card.last_four).where(Card.customer_id == customer_id))
+            )
+            replacement = _replacement(card, now, taken)
+            session.add(replacement)
+            session.flush()
+            return _card_info(card), _card_info(replacement)
+
+
+def _replacement(card: Card, now: datetime, taken: set[str]) -> Card:
+    """A new card like the blocked one, with digits the customer can tell apart from theirs.
+
+    A physical card is ordered and posted (delivery promised within REPLACEMENT_DELIVERY);
+    a virtual card is usable at once.
+    """
+    physical = card.kind != VIRTUAL
+    return Card(
+        customer_id=card.customer_id,
+        account_id=card.account_id,
+        last_four=_new_last_four(taken),
+        brand=card.brand,
+        kind=card.kind,
+        status=CardStatus.ORDERED if physical else CardStatus.ACTIVE,
+        ordered_at=now,
+        expected_delivery=now + REPLACEMENT_DELIVERY if physical else None,
+        expires=f"{now.month:02d}/{(now.year + CARD_YEARS) % 100:02d}",
+    )
+
+
+def _new_last_four(taken: set[str]) -> str:
+    while True:
+        digits = f"{secrets.randbelow(10_000):04d}"
+        if digits not in taken:
+            return digits
 
 
 def _card_info(card: Card) -> CardInfo:
