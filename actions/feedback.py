@@ -1,32 +1,92 @@
-"""Records the customer's satisfaction rating on the conversation's latest handoff."""
+"""The rating question: read the answer while it is asked, store it once, then forget it.
+
+`rating_form` asks the question (after a resolved handoff the console triggers it; a customer
+can also ask to leave feedback). Its only slot is filled from text only while it is asked,
+so a digit typed at any other moment is never a rating. The answer is stored on the handoff
+the console asked about, or as a rating of the bot when the customer asked to give feedback.
+"""
 
 from __future__ import annotations
 
-import re
+from collections.abc import Mapping
 from typing import Any
 
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from actions.resources import crm_store
-from actions.tracker_view import TrackerView, read_tracker
+from actions.handoff import ActionHandoff
+from actions.ratings import SCALE, declines, read_rating
+from actions.resources import crm_store, identified_customer
+from actions.tracker_view import IS_EXTERNAL, read_tracker
 
-RATING = re.compile(r"(?<!\d)([1-5])(?!\d)")
+RATING_SLOT = "csat"
+MISSES_SLOT = "csat_misses"
+MAX_MISSES = 2
+"""Unreadable answers before the question is dropped, so a customer is never stuck in it."""
+FEEDBACK_INTENT = "give_feedback"
+FORGET = [SlotSet(RATING_SLOT, None), SlotSet(MISSES_SLOT, None)]
 
 
-def rating(view: TrackerView) -> int | None:
-    """The 1-5 rating from the button's entity, or from the digits the customer typed."""
-    values = [e.get("value") for e in view.latest_entities if e.get("entity") == "csat_score"]
-    for value in [*values, view.latest_text]:
-        match = RATING.search(str(value)) if value is not None else None
-        if match:
-            return int(match.group(1))
-    return None
+def stop() -> dict[str, Any]:
+    """Slot values that end the form now, without a rating."""
+    return {RATING_SLOT: None, MISSES_SLOT: None, "requested_slot": None}
+
+
+class ValidateRatingForm(FormValidationAction):
+    """Accepts 1-5 in digits or words; asks again when off the scale or unclear; lets go."""
+
+    def name(self) -> str:
+        return "validate_rating_form"
+
+    async def validate_csat(
+        self,
+        slot_value: Any,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+    ) -> dict[str, Any]:
+        text = str(slot_value)
+        score = read_rating(text)
+        if score in SCALE:
+            return {RATING_SLOT: score, MISSES_SLOT: None}
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent == "deny" or declines(text):
+            return stop()
+        if score is not None:
+            dispatcher.utter_message(response="utter_rating_out_of_range")
+            return {RATING_SLOT: None}
+        if intent == "frustrated":
+            return stop()
+        misses = int(tracker.get_slot(MISSES_SLOT) or 0) + 1
+        if misses >= MAX_MISSES:
+            return stop()
+        dispatcher.utter_message(response="utter_ask_rating_again")
+        return {RATING_SLOT: None, MISSES_SLOT: misses}
+
+
+def asked_by_console(events: list[Mapping[str, Any]]) -> bool:
+    """Whether the latest rating question was the console's prompt after a resolved handoff.
+
+    Only Rasa's trigger_intent endpoint marks a user event external: the channels keep no
+    customer metadata but the server's claim, so a customer cannot pass for the console.
+    """
+    for event in reversed(events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent == FEEDBACK_INTENT:
+            return (event.get("metadata") or {}).get(IS_EXTERNAL) is True
+    return False
 
 
 class ActionRecordCsat(Action):
-    """Stores the rating (1-5); anything else gets asked again."""
+    """Stores the form's rating once: on the handoff the console asked about, or for the bot.
+
+    Frustration instead of a rating is handled as anywhere else (ActionHandoff decides whether
+    it is strong enough to go to a person).
+    """
 
     def name(self) -> str:
         return "action_record_csat"
@@ -35,10 +95,21 @@ class ActionRecordCsat(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         view = read_tracker(tracker)
-        score = rating(view)
+        score = tracker.get_slot(RATING_SLOT)
         if score is None:
-            dispatcher.utter_message(response="utter_ask_rating_again")
-            return []
-        crm_store().handoffs.record_csat(view.conversation_id, score)
+            if view.latest_intent == "frustrated":
+                return [*FORGET, *await ActionHandoff().run(dispatcher, tracker, domain)]
+            dispatcher.utter_message(response="utter_rating_skipped")
+            return FORGET
+        feedback = crm_store().feedback
+        if asked_by_console(tracker.events):
+            feedback.rate_handoff(view.conversation_id, int(score))
+        else:
+            feedback.rate_bot(
+                conversation_id=view.conversation_id,
+                customer_id=identified_customer(view),
+                score=int(score),
+                rasa_message_id=str(tracker.latest_message["message_id"]),
+            )
         dispatcher.utter_message(response="utter_thanks_for_rating")
-        return []
+        return FORGET

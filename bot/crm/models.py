@@ -8,6 +8,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Column,
     DateTime,
     Float,
@@ -198,3 +199,24 @@ class AuditLogEntry(Base):
     target_id = Column(String(255), nullable=False)
     customer_id = Column(Integer, index=True)
     detail = Column(JSON)
+
+
+class BotFeedback(Base):
+    """A 1-5 rating of the bot itself, given after "I want to leave some feedback".
+
+    A rating after a handoff belongs to that handoff (`Ticket.csat`); this table holds
+    the ratings no person was involved in. `rasa_message_id` is the answer's Rasa message
+    id, so a retried action stores its rating once.
+    """
+
+    __tablename__ = "bot_feedback"
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_bot_feedback_score"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(255), ForeignKey("conversations.id"), nullable=False, index=True
+    )
+    customer_id = Column(Integer, ForeignKey("customers.id"))
+    score = Column(Integer, nullable=False)
+    rasa_message_id = Column(String(100), nullable=False, unique=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

@@ -13,6 +13,7 @@ from bot.crm.store.audit import AuditStore
 from bot.crm.store.base import Conflict, InvalidCursor, NotFound
 from bot.crm.store.conversations import ConversationStore
 from bot.crm.store.customers import CustomerStore
+from bot.crm.store.feedback import FeedbackStore
 from bot.crm.store.handoffs import HandoffStore
 from bot.crm.store.records import AuditEntry, CardInfo, MessageRecord, StaffInfo
 from bot.crm.store.sessions import SessionStore
@@ -43,6 +44,7 @@ class CRMStore:
         self.staff = StaffStore(engine)
         self.sessions = SessionStore(engine)
         self.audit = AuditStore(engine)
+        self.feedback = FeedbackStore(engine)
 
     def ping(self) -> None:
         """Raise if the database cannot be reached; the health check calls it."""

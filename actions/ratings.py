@@ -1,0 +1,117 @@
+"""Reading a 1-5 rating from what a customer answers to the rating question.
+
+Customers answer in digits ("4", "5 stars", "10/10"), number words ("five") or plain
+judgements ("it was great", "terrible", "not bad"). The reading keeps the number they
+gave even when it is off the scale, so "10" gets the scale spelt out and the question
+again, rather than being taken as no answer at all.
+"""
+
+from __future__ import annotations
+
+import re
+
+SCALE = range(1, 6)
+"""1 (poor) to 5 (excellent), the scale the rating question offers."""
+
+NUMBER_WORDS = {
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+}
+JUDGEMENTS: dict[int, tuple[str, ...]] = {
+    1: (
+        "terrible",
+        "awful",
+        "horrible",
+        "useless",
+        "dreadful",
+        "appalling",
+        "atrocious",
+        "rubbish",
+        "pathetic",
+        "hopeless",
+        "the worst",
+        "very bad",
+        "really bad",
+        "no help at all",
+    ),
+    2: (
+        "bad",
+        "poor",
+        "unhelpful",
+        "disappointing",
+        "disappointed",
+        "mediocre",
+        "not good",
+        "not great",
+        "not very good",
+        "not very helpful",
+        "not helpful",
+        "could be better",
+    ),
+    3: ("ok", "okay", "fine", "average", "alright", "all right", "meh", "so-so", "so so"),
+    4: (
+        "good",
+        "helpful",
+        "nice",
+        "useful",
+        "solid",
+        "decent",
+        "pleasant",
+        "not bad",
+        "pretty good",
+        "quite good",
+        "quite helpful",
+    ),
+    5: (
+        "great",
+        "excellent",
+        "amazing",
+        "perfect",
+        "fantastic",
+        "brilliant",
+        "superb",
+        "outstanding",
+        "wonderful",
+        "awesome",
+        "exceptional",
+        "very good",
+        "very helpful",
+        "really good",
+        "really helpful",
+        "super helpful",
+        "loved it",
+        "the best",
+    ),
+}
+"""Judgements per score; a longer phrase wins over a word inside it ("not good" over "good")."""
+
+_SCORE_OF = {phrase: score for score, phrases in JUDGEMENTS.items() for phrase in phrases}
+_WORDS = sorted([*_SCORE_OF, *NUMBER_WORDS], key=len, reverse=True)
+_READING = re.compile(r"(?<![\w.])(\d+)(?![\d])|\b(" + "|".join(map(re.escape, _WORDS)) + r")\b")
+DECLINES = re.compile(r"\b(skip|no thanks|no thank you|rather not|not now|later|pass)\b")
+"""Answers that turn the question down rather than fail to answer it."""
+
+
+def read_rating(text: str) -> int | None:
+    """The first number or judgement in the text, on or off the scale; None if there is none."""
+    match = _READING.search(text.lower())
+    if match is None:
+        return None
+    digits, word = match.groups()
+    if digits is not None:
+        return int(digits)
+    return NUMBER_WORDS.get(word, _SCORE_OF.get(word))
+
+
+def declines(text: str) -> bool:
+    """The customer would rather not rate ("skip", "no thanks", "maybe later")."""
+    return DECLINES.search(text.lower()) is not None
