@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.handoff_rules import (
     SUBJECT_BY_REASON,
+    frustration_hands_over,
     main_category,
     misunderstood_twice,
     priority,
@@ -22,6 +23,7 @@ from actions.packet import build_packet
 from actions.resources import crm_store, identified_customer, ticket_search
 from actions.tracker_view import TrackerView, read_tracker
 from bot.crm.enums import HandoffReason
+from nlp.sentiment import score_conversation
 
 
 def hand_over(
@@ -48,7 +50,12 @@ def hand_over(
 
 
 class ActionHandoff(Action):
-    """Hands over on request or frustration; the reason comes from the triggering intent."""
+    """Hands over on request or frustration; the reason comes from the triggering intent.
+
+    Frustration hands over only when it is strong or sustained (actions.handoff_rules), counted
+    since an agent last handed the conversation back; milder annoyance is acknowledged with a
+    person on offer, so "a bit annoying" does not jump the queue as an urgent case.
+    """
 
     def name(self) -> str:
         return "action_handoff"
@@ -57,11 +64,22 @@ class ActionHandoff(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         view = read_tracker(tracker)
-        return hand_over(dispatcher, view, reason_for(view.latest_intent))
+        reason = reason_for(view.latest_intent)
+        if reason is HandoffReason.FRUSTRATION and not frustration_hands_over(
+            [scored.frustration for scored in score_conversation(view.current.customer_texts)]
+        ):
+            dispatcher.utter_message(response="utter_frustration_heard")
+            return []
+        return hand_over(dispatcher, view, reason)
 
 
 class ActionFallback(Action):
-    """Asks to rephrase once; a second misunderstanding in a row goes to a person."""
+    """Asks to rephrase once; a second misunderstanding in a row goes to a person.
+
+    Only the bot's own "please rephrase" counts as the first misunderstanding (see
+    actions.handoff_rules.misunderstood_twice), and only since an agent last handed the
+    conversation back: a misunderstanding before a handoff is the agent's to have cleared.
+    """
 
     def name(self) -> str:
         return "action_fallback"
@@ -70,7 +88,7 @@ class ActionFallback(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[dict[str, Any]]:
         view = read_tracker(tracker)
-        if misunderstood_twice(view.user_intents):
+        if misunderstood_twice(view.latest_intent, view.current.bot_attempts):
             return hand_over(dispatcher, view, HandoffReason.REPEATED_FALLBACK)
         dispatcher.utter_message(response="utter_ask_rephrase")
         return []

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from actions.intents import NLU_FALLBACK
+from actions.tracker_view import BotAttempt
 from bot.crm.enums import HandoffReason, Sender
 from nlp.summarize import Turn
 
@@ -31,6 +32,12 @@ URGENT_INTENTS = frozenset(
 )
 """Card-safety topics: whatever the reason, such a handoff goes first."""
 TICKET_TEXT_CHARS = 2000
+ASK_TO_REPHRASE = "action_fallback"
+STRONG_FRUSTRATION = 0.55
+"""One message this frustrated hands over: the FrustrationDetector's threshold (config.yml)."""
+SUSTAINED_FRUSTRATION = 0.45
+"""Two messages in a row at least this frustrated hand over too; milder annoyance ("a bit
+annoying", "this is taking long") is acknowledged and a person offered, not forced."""
 
 
 def reason_for(intent: str | None) -> HandoffReason:
@@ -38,9 +45,32 @@ def reason_for(intent: str | None) -> HandoffReason:
     return REASON_BY_INTENT.get(intent, HandoffReason.CUSTOMER_REQUEST)
 
 
-def misunderstood_twice(user_intents: Sequence[str | None]) -> bool:
-    """The classifier was unsure of the customer's last two messages in a row."""
-    return list(user_intents[-2:]) == [NLU_FALLBACK, NLU_FALLBACK]
+def misunderstood_twice(latest_intent: str | None, answered: Sequence[BotAttempt]) -> bool:
+    """The classifier is unsure of this message, and the bot's answer to the message before was
+    to ask the customer to rephrase.
+
+    `answered` holds the customer messages answered so far (this one is not answered yet). A
+    message something else took care of (a form re-asking for card digits, an emoji, another
+    language, a thanks) is not a misunderstanding, whatever the classifier made of it.
+    """
+    return (
+        latest_intent == NLU_FALLBACK
+        and bool(answered)
+        and answered[-1].intent == NLU_FALLBACK
+        and ASK_TO_REPHRASE in answered[-1].actions
+    )
+
+
+def frustration_hands_over(frustrations: Sequence[float]) -> bool:
+    """Strong frustration in the latest message, or frustration sustained over the last two.
+
+    `frustrations` are the customer's messages' scores (nlp.sentiment), oldest first.
+    """
+    if not frustrations:
+        return False
+    if frustrations[-1] >= STRONG_FRUSTRATION:
+        return True
+    return len(frustrations) >= 2 and min(frustrations[-2:]) >= SUSTAINED_FRUSTRATION
 
 
 def priority(reason: HandoffReason, turns: Iterable[Turn]) -> int:

@@ -33,6 +33,26 @@ REPEAT_OVERLAP = 0.6
 TREND_CHANGE = 0.25
 
 _REPEAT_WEIGHT = 0.35
+_WANTING_OUT = re.compile(
+    r"\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:a |an |the |your |some )?"
+    r"(?:human|person|real person|someone|somebody|agent|manager|supervisor|representative)"
+    r"|real (?:person|human)|human being|are you a (?:bot|robot|machine)"
+)
+_EXASPERATION = re.compile(
+    r"\b(?:ridiculous|unacceptable|useless|pathetic|absurd|outrageous|incompetent"
+    r"|joke|nonsense|fed up|sick of|tired of|waste of (?:my )?time|frustrat\w*|annoy\w*"
+    r"|angry|furious|livid|fuming|worst|terrible|horrible|disgrace\w*|seriously\?)"
+)
+_EXASPERATION_WEIGHT = 0.35
+_EXASPERATION_COUNTED = 2
+"""Two different words of exasperation ("ridiculous, I'm fed up") weigh more than one."""
+_POLITE = re.compile(r"\b(?:please|pls|could i|can i|may i|i'd like|i would like|would you)\b")
+"""A polite request for a person is a preference, not a sign of frustration."""
+_HEDGED = re.compile(
+    r"\b(?:a bit|a little|a tad|slightly|kind of|kinda|somewhat|sort of|a little bit)\b"
+)
+HEDGED_FACTOR = 0.6
+""""a bit annoying" is milder than "annoying": hedged frustration is scaled down by this."""
 _CUES: list[tuple[float, re.Pattern[str]]] = [
     # Asking again, waiting, being passed around.
     (
@@ -48,15 +68,8 @@ _CUES: list[tuple[float, re.Pattern[str]]] = [
         ),
     ),
     (0.15, re.compile(r"\b(?:still|again|nobody|no one|never)\b")),
-    # Wanting out of the bot.
-    (
-        0.4,
-        re.compile(
-            r"\b(?:speak|talk|chat)\s+(?:to|with)\s+(?:a |an |the |your |some )?"
-            r"(?:human|person|real person|someone|somebody|agent|manager|supervisor|representative)"
-            r"|real (?:person|human)|human being|are you a (?:bot|robot|machine)"
-        ),
-    ),
+    # Waiting.
+    (0.3, re.compile(r"\btaking (?:so |too |very |really )?(?:long|forever|ages)\b")),
     # Threats to leave or complain.
     (
         0.45,
@@ -67,20 +80,12 @@ _CUES: list[tuple[float, re.Pattern[str]]] = [
             r"|report you"
         ),
     ),
-    # Words of exasperation that VADER under-weights or misses.
-    (
-        0.35,
-        re.compile(
-            r"\b(?:ridiculous|unacceptable|useless|pathetic|absurd|outrageous|incompetent"
-            r"|joke|nonsense|fed up|sick of|tired of|waste of (?:my )?time|frustrat\w*|annoy\w*"
-            r"|angry|furious|livid|fuming|worst|terrible|horrible|disgrace\w*|seriously\?)"
-        ),
-    ),
     (0.2, re.compile(r"(?:!{2,}|\?!|!\?|\?{3,})")),
 ]
 _SHOUTED = re.compile(r"\b[A-Z]{3,}\b")
 _NOT_SHOUTING = {"ATM", "PIN", "IBAN", "SWIFT", "BIC", "USD", "EUR", "GBP", "ID", "SMS", "FAQ"}
 _SHOUTING_WEIGHT = 0.25
+_WANTING_OUT_WEIGHT = 0.4
 _NEGATIVITY_WEIGHT = 0.6
 
 
@@ -143,6 +148,11 @@ def _score(text: str, repeated: bool) -> SentimentScore:
     compound = float(_analyzer().polarity_scores(text)["compound"])
     lowered = text.lower()
     weights = [weight for weight, pattern in _CUES if pattern.search(lowered)]
+    if _WANTING_OUT.search(lowered) and not _POLITE.search(lowered):
+        weights.append(_WANTING_OUT_WEIGHT)
+    # Words of exasperation that VADER under-weights or misses, each different one counted.
+    exasperated = len(set(_EXASPERATION.findall(lowered)))
+    weights.extend([_EXASPERATION_WEIGHT] * min(exasperated, _EXASPERATION_COUNTED))
     if _shouting(text):
         weights.append(_SHOUTING_WEIGHT)
     if repeated:
@@ -151,7 +161,10 @@ def _score(text: str, repeated: bool) -> SentimentScore:
     calm = 1.0
     for weight in weights:
         calm *= 1.0 - weight
-    frustration = round(1.0 - calm, 4)
+    frustration = 1.0 - calm
+    if _HEDGED.search(lowered):
+        frustration *= HEDGED_FACTOR
+    frustration = round(frustration, 4)
     if compound <= NEGATIVE_AT or frustration >= FRUSTRATED_AT:
         label: Label = "negative"
     elif compound >= POSITIVE_AT:

@@ -14,7 +14,6 @@ from actions.card_rules import (
     card_digits,
     in_transit,
     overdue,
-    unverified_loss_report,
 )
 from actions.handoff_rules import (
     PRIORITY_BY_REASON,
@@ -28,6 +27,7 @@ from actions.handoff_rules import (
     ticket_text,
 )
 from actions.intents import NLU_FALLBACK, general_intents, marked_general
+from actions.tracker_view import BotAttempt
 from bot.crm.enums import CardStatus, HandoffReason, TicketKind, TicketStatus
 from bot.crm.store import CardInfo
 from bot.settings import PROJECT_ROOT
@@ -74,7 +74,11 @@ def test_every_reason_has_a_subject_and_a_priority() -> None:
     ],
 )
 def test_only_two_misunderstandings_in_a_row_hand_over(intents, expected) -> None:
-    assert misunderstood_twice(tuple(intents)) is expected
+    answered = [
+        BotAttempt(intent, ("action_fallback",) if intent == NLU_FALLBACK else ("utter_greet",))
+        for intent in intents[:-1]
+    ]
+    assert misunderstood_twice(intents[-1] if intents else None, answered) is expected
 
 
 def test_card_safety_topics_go_first_whatever_the_reason() -> None:
@@ -137,12 +141,9 @@ def test_cards_on_their_way_active_and_blockable() -> None:
 
 
 def test_lost_card_tickets() -> None:
-    report = unverified_loss_report("4321")
-    assert (report["kind"], report["priority"]) == (TicketKind.LOST_CARD, 1)
-    assert "4321" in report["subject"] and "status" not in report
-    blocked = blocked_in_chat("4321")
+    blocked = blocked_in_chat("4321", card("8765", CardStatus.ORDERED, 9))
     assert (blocked["kind"], blocked["status"]) == (TicketKind.LOST_CARD, TicketStatus.RESOLVED)
-    assert "4321" in blocked["subject"] and blocked["resolution"]
+    assert "4321" in blocked["subject"] and "ending in 8765 ordered" in blocked["resolution"]
 
 
 def test_general_intents_are_the_ones_marked_in_the_nlu_data(tmp_path: Path) -> None:

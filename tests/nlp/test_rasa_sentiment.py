@@ -44,3 +44,20 @@ def test_messages_without_text_are_left_alone() -> None:
         [Message(data={"intent": {"name": "affirm", "confidence": 1.0}})]
     )
     assert message.get("sentiment") is None
+
+
+def test_mild_annoyance_in_an_unread_message_is_answered_as_annoyance() -> None:
+    """Not a misunderstanding; whether it hands over is actions.handoff_rules' decision."""
+    detector = FrustrationDetector({"threshold": 0.55, "intent": "frustrated"})
+    [unread, understood] = detector.process(
+        [parsed("this is a bit annoying", "nlu_fallback"), parsed("this is a bit annoying")]
+    )
+    assert unread.get("intent")["name"] == "frustrated"
+    assert unread.get("intent")["confidence"] < 0.55
+    assert understood.get("intent")["name"] == "card_arrival"
+
+
+def test_calm_unread_messages_stay_unread() -> None:
+    detector = FrustrationDetector({"threshold": 0.55, "intent": "frustrated"})
+    [message] = detector.process([parsed("blorp the wizzle", "nlu_fallback")])
+    assert message.get("intent")["name"] == "nlu_fallback"

@@ -97,3 +97,23 @@ def test_trend_follows_the_conversation() -> None:
 def test_trend_needs_two_messages() -> None:
     assert trend([]) == "stable"
     assert trend([score(FRUSTRATED)]) == "stable"
+
+
+def test_hedged_annoyance_is_mild() -> None:
+    assert score("this is a bit annoying").frustration < score("this is annoying").frustration
+    assert score("this is a bit annoying").frustration < FRUSTRATED_AT
+
+
+def test_waiting_is_noticed_but_not_strong() -> None:
+    assert 0.0 < score("this is taking long").frustration < FRUSTRATED_AT
+
+
+def test_a_polite_request_for_a_person_is_not_frustration() -> None:
+    assert score("can I speak to an agent please").frustration == 0.0
+    assert score("I want to speak to a human").frustration >= FRUSTRATED_AT
+
+
+def test_two_different_words_of_exasperation_weigh_more_than_one() -> None:
+    one = score("this is ridiculous").frustration
+    two = score("this is ridiculous, I'm fed up").frustration
+    assert two > one
