@@ -1,19 +1,44 @@
-"""The handoff packet: what an agent needs to pick up a conversation without asking again."""
+"""The handoff packet: what an agent needs to pick up a conversation without asking again.
+
+A packet covers the conversation since an agent last handed it back to the bot: a second
+handoff is about what came after the first was resolved, not the first again.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from actions.handoff_rules import request_text
 from actions.tracker_view import TrackerView
-from bot.crm.enums import HandoffReason
+from bot.crm.enums import HandoffReason, Sender
 from bot.crm.store import CRMStore, NotFound
 from bot.crm.ticket_search import TicketSearch
-from nlp.sentiment import score_conversation, trend
-from nlp.summarize import ThreadSummarizer
+from nlp.sentiment import NEGATIVE_AT, SentimentScore, score_conversation, trend
+from nlp.summarize import ThreadSummarizer, Turn
 
 INTERNAL_SLOTS = {"requested_slot", "session_started_metadata"}
 SIMILAR_TICKETS = 3
+ASK_FOR_HUMAN = "ask_for_human"
+
+
+def moods(turns: Sequence[Turn]) -> list[SentimentScore]:
+    """The customer's messages scored for the agent's mood view.
+
+    Asking for a person is a frustration cue for escalation (nlp.sentiment), but a request
+    for an agent in a tone that is not negative is why the handoff exists, not a mood: shown
+    as frustration it read "peak frustration 40%, worsening" for "can I speak to an agent
+    please". Such a message keeps its tone and loses the frustration, here only.
+    """
+    customer = [turn for turn in turns if turn.speaker == Sender.CUSTOMER]
+    scores = score_conversation([turn.text for turn in customer])
+    return [
+        replace(score, frustration=0.0)
+        if turn.intent == ASK_FOR_HUMAN and score.compound > NEGATIVE_AT
+        else score
+        for turn, score in zip(customer, scores, strict=True)
+    ]
 
 
 def customer_card(store: CRMStore, customer_id: int | None) -> dict[str, Any] | None:
@@ -34,7 +59,8 @@ def build_packet(
     search: TicketSearch,
     general: frozenset[str],
 ) -> dict[str, Any]:
-    sentiments = score_conversation(list(view.customer_texts))
+    view = view.current
+    sentiments = moods(view.turns)
     request = request_text(view.turns, general)
     return {
         "summary": ThreadSummarizer().summarize(view.turns).text,

@@ -88,29 +88,70 @@ def without_openers(tokens: list[Token]) -> list[Token]:
     return rest if any(not t.is_punct for t in rest) else []
 
 
+_JOINING = word_set("and or")
+_REQUEST_MODALS = word_set("can could may would")
+_PLEASE = word_set("please pls plz")
+
+
+def _polite_request(tokens: list[Token], speaker: str, addressee: str) -> str | None:
+    """A polite request as a plain statement: "Can I speak to an agent please?" becomes "the
+    customer asks to speak to an agent".
+
+    Rewriting only the pronoun would give "can the customer speak to an agent please", which
+    reads as a question about the customer rather than their request. A question to the bot
+    ("can you tell me ...") stays a question: it is reported as asked.
+    """
+    words = [t for t in tokens if t.text.lower() not in _PLEASE]
+    if len(words) < 3 or words[0].text.lower() not in _REQUEST_MODALS:
+        return None
+    if words[1].text.lower() != "i":
+        return None
+    rest = words[2:]
+    while rest and rest[-1].is_punct:
+        rest = rest[:-1]
+    if not rest:
+        return None
+    return f"{speaker} asks to {third_person(rest, speaker, addressee, support=True)}"
+
+
 def third_person(tokens: list[Token], speaker: str, addressee: str, support: bool) -> str:
     """Replace first and second person with the speakers' labels and fix the verb after them.
 
     In a support thread "my" becomes "their" (the customer's own); in a two-party dialogue the
-    tag is repeated ("#Person2#'s"), as DialogSum's references do, and "we" names both.
+    tag is repeated ("#Person2#'s"), as DialogSum's references do, and "we" names both. In a
+    support thread a polite request ("can I ...") becomes a statement of what the speaker asks.
     """
+    request = _polite_request(tokens, speaker, addressee) if support else None
+    if request is not None:
+        return request
     words: list[list[str]] = []
     subject = False
+    # Whether the clause so far has a rewritten "I"/"you" subject: a verb joined to it by "and"
+    # agrees too ("I moved and need" -> "the customer moved and needs").
+    clause = False
+    addressee_is_subject = False
     for k, token in enumerate(tokens):
         low = token.text.lower()
         previous = tokens[k - 1].text.lower() if k else ""
         space = token.whitespace_
+        clause = clause and not token.is_punct
         if low in _FIRST_PERSON:
             words.append([speaker, space])
             subject = low == "i" and previous not in _AUXILIARIES
+            clause = clause or subject
+            addressee_is_subject = addressee_is_subject and not subject
         elif low in _FIRST_POSSESSIVE:
             words.append(["their" if support else f"{speaker}'s", space])
             subject = False
         elif addressee and low in _SECOND_PERSON:
             words.append([addressee, space])
             subject = low == "you" and previous not in _BEFORE_OBJECT
+            clause = clause or subject
+            addressee_is_subject = addressee_is_subject or subject
         elif addressee and low in _SECOND_POSSESSIVE:
-            words.append([f"{addressee}'s", space])
+            # "you can change your address": the possessive is the subject's own, as with "my".
+            own = support and clause and addressee_is_subject
+            words.append(["their" if own else f"{addressee}'s", space])
             subject = False
         elif addressee and not support and low in _PLURAL_PERSON:
             words.append([f"{speaker} and {addressee}", space])
@@ -125,6 +166,9 @@ def third_person(tokens: list[Token], speaker: str, addressee: str, support: boo
         elif subject and _is_base_verb(token):
             words.append([_third_person_singular(low), space])
             subject = False
+        elif clause and low in _JOINING:
+            words.append([token.text, space])
+            subject = True
         else:
             words.append([token.text, space])
             subject = False

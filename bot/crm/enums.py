@@ -86,6 +86,8 @@ class AuditAction(Vocabulary):
     CLAIM_HANDOFF = "claim_handoff"
     REPLY_HANDOFF = "reply_handoff"
     RESOLVE_HANDOFF = "resolve_handoff"
+    RELEASE_HANDOFF = "release_handoff"
+    REASSIGN_HANDOFF = "reassign_handoff"
     CREATE_STAFF = "create_staff"
     UPDATE_STAFF = "update_staff"
     LOGIN = "login"

@@ -11,9 +11,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from bot.crm.enums import CardStatus, TicketKind, TicketStatus
-from bot.crm.models import Account, Card, Customer, Ticket, Transaction
+from bot.crm.enums import (
+    CardStatus,
+    ConversationStatus,
+    HandoffReason,
+    Sender,
+    TicketKind,
+    TicketStatus,
+)
+from bot.crm.models import Account, Card, Conversation, Customer, Message, Ticket, Transaction
 from bot.crm.store.customers import CARD_PAYMENT
+from nlp.sentiment import score, trend
 
 MERCHANTS = (
     "Tesco",
@@ -118,6 +126,9 @@ RESOLVED_CASES = (
         "Updated the address after checking proof of address in the app.",
     ),
 )
+
+HANDOFF_NOTICE = "I'm passing you to a member of our team, who will pick this up shortly."
+AGENT_CLOSING = "Thanks for waiting. {resolution} Is there anything else I can help with?"
 
 CATEGORIES = {
     "Card not arrived": "card_arrival",
@@ -235,20 +246,82 @@ def _seed_customer(
 def _seed_ticket(
     session: Session, rng: random.Random, customers: int, index: int, today: datetime
 ) -> None:
+    """A past handoff as the live system leaves one: its conversation, messages and packet.
+
+    The API documents `conversation_id` and `packet` as required; seeding them keeps the demo
+    data and the OpenAPI document in agreement. All values derive from the ticket's own draws,
+    so adding the conversation did not change which tickets are seeded.
+    """
     subject, text, resolution = RESOLVED_CASES[index % len(RESOLVED_CASES)]
     opened = today - timedelta(days=rng.randint(1, 300), minutes=rng.randint(0, 1440))
+    customer = session.get(Customer, rng.randint(1, customers))
+    priority = rng.randint(1, 5)
+    category = CATEGORIES[subject]
+    claimed = opened + timedelta(minutes=rng.randint(1, 30))
+    resolved = opened + timedelta(minutes=rng.randint(31, 600))
+    conversation = Conversation(
+        id=f"seed-{index + 1:03d}",
+        customer_id=customer.id,
+        channel="socketio",
+        status=ConversationStatus.BOT,
+        started_at=opened - timedelta(minutes=1),
+        last_message_at=resolved,
+    )
+    mood = score(text)
+    said = [
+        (Sender.CUSTOMER, text, opened - timedelta(minutes=1), category),
+        (Sender.BOT, HANDOFF_NOTICE, opened, None),
+        (Sender.AGENT, AGENT_CLOSING.format(resolution=resolution), resolved, None),
+    ]
+    session.add(conversation)
+    session.add_all(
+        Message(
+            conversation_id=conversation.id,
+            event_key=f"seed-{index + 1:03d}-{turn}",
+            seq=at.timestamp(),
+            sender=sender,
+            text=message,
+            intent=intent,
+            confidence=0.9 if intent else None,
+            entities=[],
+            sentiment=mood.compound if sender == Sender.CUSTOMER else None,
+            channel="socketio" if sender != Sender.AGENT else "console",
+            created_at=at,
+        )
+        for turn, (sender, message, at, intent) in enumerate(said)
+    )
     session.add(
         Ticket(
-            customer_id=rng.randint(1, customers),
+            conversation_id=conversation.id,
+            customer_id=customer.id,
             kind=TicketKind.HANDOFF,
-            category=CATEGORIES[subject],
+            category=category,
             status=TicketStatus.RESOLVED,
-            priority=rng.randint(1, 5),
+            priority=priority,
             subject=subject,
             text=text,
             resolution=resolution,
+            packet={
+                "summary": f"The customer wrote: {text}",
+                "intents": [{"intent": category, "confidence": 0.9}],
+                "entities": [],
+                "slots": {},
+                "bot_attempts": [],
+                "sentiment_trend": {
+                    "trend": trend([mood]),
+                    "scores": [round(mood.compound, 3)],
+                    "frustration": [round(mood.frustration, 3)],
+                },
+                "customer": {
+                    "id": customer.id,
+                    "name": customer.name,
+                    "segment": customer.segment,
+                },
+                "similar_tickets": [],
+                "reason": HandoffReason.CUSTOMER_REQUEST,
+            },
             created_at=opened,
-            claimed_at=opened + timedelta(minutes=rng.randint(1, 30)),
-            resolved_at=opened + timedelta(minutes=rng.randint(31, 600)),
+            claimed_at=claimed,
+            resolved_at=resolved,
         )
     )

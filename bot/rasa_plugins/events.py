@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
+
+from rasa.shared.core.constants import IS_EXTERNAL
 
 from bot.crm.enums import Sender
 from bot.crm.store import MessageRecord
@@ -34,6 +37,23 @@ def event_key(event: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(identity).encode()).hexdigest()
 
 
+def is_internal_trigger(event: Mapping[str, Any]) -> bool:
+    """A user event Rasa made itself (trigger_intent's `EXTERNAL: <intent>`): nobody typed it."""
+    return event.get("event") == "user" and bool((event.get("metadata") or {}).get(IS_EXTERNAL))
+
+
+def button_label(text: str | None, offered: Sequence[Mapping[str, Any]]) -> str | None:
+    """The title of the offered button whose payload the widget sent, or the text unchanged.
+
+    A button press reaches Rasa as its payload (`/csat_score{"score": 5}`); staff should read
+    what the customer saw and clicked.
+    """
+    for button in offered:
+        if text and button.get("payload") == text and button.get("title"):
+            return str(button["title"])
+    return text
+
+
 def _sentiment(parse_data: dict[str, Any], text: str | None) -> float | None:
     """The score the NLU pipeline gave (nlp.rasa_sentiment); computed only when it is missing."""
     given = (parse_data.get("sentiment") or {}).get("compound")
@@ -42,11 +62,17 @@ def _sentiment(parse_data: dict[str, Any], text: str | None) -> float | None:
     return score(text).compound if text else None
 
 
-def message_from_event(event: dict[str, Any], claim_key: str) -> MessageRecord | None:
+def message_from_event(
+    event: dict[str, Any], claim_key: str, offered: Sequence[Mapping[str, Any]] = ()
+) -> MessageRecord | None:
     """The message a Rasa event carries, or None for events that are not messages.
 
-    `claim_key` is `settings.key_for(KeyPurpose.CUSTOMER_CLAIM)`.
+    `claim_key` is `settings.key_for(KeyPurpose.CUSTOMER_CLAIM)`; `offered` are the buttons of
+    the bot message before it, so that a pressed button is stored with its label. Internal
+    triggers are not messages: the customer never wrote them.
     """
+    if is_internal_trigger(event):
+        return None
     sender = SENDER_BY_EVENT.get(event.get("event"))
     sender_id = event.get("sender_id")
     timestamp = event.get("timestamp")
@@ -66,6 +92,7 @@ def message_from_event(event: dict[str, Any], claim_key: str) -> MessageRecord |
         return MessageRecord(**common, data=data or None)
     parse_data = event.get("parse_data") or {}
     intent = parse_data.get("intent") or {}
+    common["text"] = button_label(common["text"], offered)
     return MessageRecord(
         **common,
         sentiment=_sentiment(parse_data, common["text"]),

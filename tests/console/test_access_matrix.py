@@ -36,6 +36,8 @@ MATRIX: dict[tuple[str, str], StaffRole | None] = {
     ("POST", f"{HANDOFF}/claim"): AGENT,
     ("POST", f"{HANDOFF}/messages"): AGENT,
     ("POST", f"{HANDOFF}/resolve"): AGENT,
+    ("POST", f"{HANDOFF}/release"): SUPERVISOR,
+    ("POST", f"{HANDOFF}/reassign"): SUPERVISOR,
     ("GET", "/api/v1/tickets/similar"): AGENT,
     ("GET", "/api/v1/audit"): SUPERVISOR,
 }

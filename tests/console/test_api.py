@@ -8,10 +8,10 @@ import pytest
 from openapi_spec_validator import validate_spec
 
 from bot.console.openapi import DOCUMENTED_ENUMS, load_openapi
-from bot.crm.enums import SHARED_WITH_CONSOLE
+from bot.crm.enums import SHARED_WITH_CONSOLE, TicketStatus
 from bot.identity import customer_id_from_token
 from bot.settings import KeyPurpose
-from tests.console.helpers import assert_error, bearer, login, open_handoff, token
+from tests.console.helpers import JSON_TYPE, assert_error, bearer, login, open_handoff, token
 
 DOCUMENTED_OUTSIDE_API = ("/healthz", "/static/lib/enums.js")
 
@@ -50,7 +50,8 @@ async def test_login_returns_a_token_and_role(client) -> None:
     ],
 )
 async def test_bad_logins_get_clear_errors(client, body: bytes, status: int, code: str) -> None:
-    await assert_error(await client.post("/api/v1/auth/login", data=body), status, code)
+    reply = await client.post("/api/v1/auth/login", data=body, headers=JSON_TYPE)
+    await assert_error(reply, status, code)
 
 
 async def test_conversation_detail_lists_messages_in_order(client) -> None:
@@ -65,13 +66,24 @@ async def test_conversation_detail_lists_messages_in_order(client) -> None:
     ]
 
 
-async def test_conversation_list_pages_and_filters(client) -> None:
+async def test_conversation_list_pages_and_filters(client, console_store) -> None:
     headers = await login(client)
-    reply = await client.get("/api/v1/conversations?customer_id=1&limit=1", headers=headers)
-    payload = await reply.json()
-    assert [c["id"] for c in payload["conversations"]] == ["conv-1"]
-    assert payload["next_cursor"] is None
-    reply = await client.get("/api/v1/conversations?customer_id=2", headers=headers)
+    # Customer 1 has conv-1 and the past conversations the seed gave their resolved handoffs.
+    resolved = console_store.handoffs.list(TicketStatus.RESOLVED)
+    expected = {"conv-1"} | {h["conversation_id"] for h in resolved if h["customer_id"] == 1}
+    listed, cursor = [], ""
+    while cursor is not None:
+        reply = await client.get(
+            f"/api/v1/conversations?customer_id=1&limit=1{cursor and f'&cursor={cursor}'}",
+            headers=headers,
+        )
+        payload = await reply.json()
+        assert len(payload["conversations"]) == 1
+        assert payload["conversations"][0]["customer_id"] == 1
+        listed.append(payload["conversations"][0]["id"])
+        cursor = payload["next_cursor"]
+    assert sorted(listed) == sorted(expected)
+    reply = await client.get("/api/v1/conversations?customer_id=999", headers=headers)
     assert (await reply.json())["conversations"] == []
 
 
@@ -124,6 +136,12 @@ async def test_supervisors_manage_staff(client, console_store) -> None:
         headers=headers,
     )
     await assert_error(weak, 400, "weak_password")
+    look_alike = await client.post(
+        "/api/v1/staff",
+        json={"username": "\u202enimda", "password": "long enough pw", "role": "agent"},
+        headers=headers,
+    )
+    await assert_error(look_alike, 400, "invalid_field")
     listed = await (await client.get("/api/v1/staff", headers=headers)).json()
     assert [s["username"] for s in listed["staff"]] == ["boss", "agent", "root", "newbie"]
     assert all(s["active"] for s in listed["staff"])

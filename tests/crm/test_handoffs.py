@@ -46,7 +46,10 @@ def test_the_queue_puts_urgent_then_longest_waiting_first(store: CRMStore) -> No
 
 def test_only_one_of_two_racing_claims_wins(store: CRMStore) -> None:
     ticket = open_handoff(store, "c1")
-    agents = [store.staff.create(name, "password-123", StaffRole.AGENT).id for name in ("a", "b")]
+    agents = [
+        store.staff.create(name, "password-123", StaffRole.AGENT).id
+        for name in ("agent-a", "agent-b")
+    ]
     outcomes: list[str] = []
 
     def claim(agent: int) -> None:
@@ -108,7 +111,57 @@ def test_live_changes_report_new_handoffs_and_their_messages(store: CRMStore) ->
     assert (again["handoffs"], again["messages"]) == ([], [])
 
 
-def test_csat_needs_a_resolved_handoff_and_a_score_from_one_to_five(store: CRMStore) -> None:
-    assert store.handoffs.record_csat("c1", 5) is None
-    with pytest.raises(ValueError):
-        store.handoffs.record_csat("c1", 6)
+def test_re_claiming_your_own_handoff_is_idempotent(store: CRMStore) -> None:
+    ticket = open_handoff(store, "c1")
+    holder = store.staff.create("holder", "password-123", StaffRole.AGENT).id
+    other = store.staff.create("other", "password-123", StaffRole.AGENT).id
+    first = store.handoffs.claim(ticket, holder)
+    assert store.handoffs.claim(ticket, holder) == first
+    with pytest.raises(Conflict):
+        store.handoffs.claim(ticket, other)
+    store.handoffs.resolve(ticket, holder, "done", True)
+    with pytest.raises(Conflict):
+        store.handoffs.claim(ticket, holder)
+
+
+def test_a_supervisor_releases_a_claimed_handoff_back_to_the_queue(store: CRMStore) -> None:
+    ticket = open_handoff(store, "c1")
+    holder = store.staff.create("holder", "password-123", StaffRole.AGENT).id
+    with pytest.raises(Conflict):
+        store.handoffs.release(ticket)
+    store.handoffs.claim(ticket, holder)
+    released, former = store.handoffs.release(ticket)
+    assert former == holder
+    assert (released["status"], released["assigned_to"], released["claimed_at"]) == (
+        "open",
+        None,
+        None,
+    )
+    assert [h["id"] for h in store.handoffs.list(TicketStatus.OPEN)] == [ticket]
+    with pytest.raises(Conflict):
+        store.handoffs.release(ticket)
+    with pytest.raises(NotFound):
+        store.handoffs.release(999_999)
+
+
+def test_a_supervisor_reassigns_a_live_handoff_to_an_active_agent(store: CRMStore) -> None:
+    ticket = open_handoff(store, "c1")
+    holder = store.staff.create("holder", "password-123", StaffRole.AGENT).id
+    stand_in = store.staff.create("stand-in", "password-123", StaffRole.AGENT).id
+    away = store.staff.create("away", "password-123", StaffRole.AGENT).id
+    store.staff.update(away, active=False)
+    store.handoffs.claim(ticket, holder)
+    moved, former = store.handoffs.reassign(ticket, stand_in)
+    assert (moved["status"], moved["assigned_to"], former) == ("claimed", stand_in, holder)
+    store.handoffs.record_agent_message(ticket, stand_in, "I'm taking over.")
+    with pytest.raises(Conflict):
+        store.handoffs.record_agent_message(ticket, holder, "still mine?")
+    with pytest.raises(Conflict):
+        store.handoffs.reassign(ticket, stand_in)
+    with pytest.raises(Conflict):
+        store.handoffs.reassign(ticket, away)
+    with pytest.raises(NotFound):
+        store.handoffs.reassign(ticket, 999_999)
+    store.handoffs.resolve(ticket, stand_in, "done", True)
+    with pytest.raises(Conflict):
+        store.handoffs.reassign(ticket, holder)

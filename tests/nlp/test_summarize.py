@@ -120,3 +120,30 @@ def test_beats_lead_3_on_a_dialogsum_dev_sample() -> None:
         first_three = "\n".join(text for _, text in turns[:3])
         lead3 += scorer.score(row["summary"], first_three)["rougeL"].fmeasure
     assert ours > lead3 * 1.2
+
+
+@pytest.mark.parametrize(
+    ("text", "summary"),
+    [
+        ("can I speak to an agent please", "The customer asks to speak to an agent."),
+        ("Could I get a new card?", "The customer asks to get a new card."),
+        ("please may I have my balance", "The customer asks to have their balance."),
+    ],
+)
+def test_a_polite_request_reads_as_plain_third_person(text: str, summary: str) -> None:
+    assert ThreadSummarizer().summarize([Turn("customer", text, "x", ())]).text == summary
+
+
+def test_a_verb_joined_to_the_customers_subject_agrees_too() -> None:
+    turns = [Turn("customer", "I moved house and need to change my address", "x", ())]
+    assert ThreadSummarizer().summarize(turns).text == (
+        "The customer moved house and needs to change their address."
+    )
+
+
+def test_the_customers_own_things_read_as_theirs_in_a_bot_reply() -> None:
+    turns = [
+        Turn("customer", "I moved house and need to change my address", "x", ()),
+        Turn("bot", "You can change your address in the app under Profile."),
+    ]
+    assert "the customer can change their address" in ThreadSummarizer().summarize(turns).text

@@ -152,3 +152,25 @@ async def test_from_endpoint_config_uses_the_url_else_the_database_setting(
     assert from_url.claim_key == load_settings().key_for(KeyPurpose.CUSTOMER_CLAIM)
     conversations, _ = store.conversations.list()
     assert {conversation["id"] for conversation in conversations} == {"conv-url", "conv-settings"}
+
+
+def test_a_button_press_is_stored_with_the_label_the_bot_offered(store: CRMStore) -> None:
+    broker = CRMEventBroker(store, CLAIM_KEY)
+    offer = BotUttered(
+        "How did we do?",
+        data={"buttons": [{"title": "Great", "payload": '/csat_score{"score": 5}'}]},
+        timestamp=SENT_AT,
+    )
+    broker.publish(published("conv-1", offer))
+    broker.publish(customer_says("conv-1", '/csat_score{"score": 5}'))
+    broker.publish(customer_says("conv-2", "/greet"))
+    texts = [message["text"] for message in store.conversations.get("conv-1")["messages"]]
+    assert texts == ["How did we do?", "Great"]
+    assert store.conversations.get("conv-2")["messages"][0]["text"] == "/greet"
+
+
+def test_the_rating_trigger_is_not_stored(store: CRMStore) -> None:
+    trigger = UserUttered.create_external("give_feedback")
+    CRMEventBroker(store, CLAIM_KEY).publish(published("conv-1", trigger))
+    with pytest.raises(NotFound):
+        store.conversations.get("conv-1")

@@ -108,3 +108,28 @@ def test_the_pipelines_sentiment_is_kept_and_computed_only_when_missing() -> Non
     assert message_from_event(scored, CLAIM_KEY).sentiment == -0.4
     unscored = {**USER_EVENT, "text": "thank you so much, that was great"}
     assert message_from_event(unscored, CLAIM_KEY).sentiment > 0.5
+
+
+def test_an_internal_trigger_is_not_a_customer_message() -> None:
+    """trigger_intent's `EXTERNAL: give_feedback` (the console's rating prompt after resolve)."""
+    trigger = {
+        "sender_id": "conv-1",
+        "event": "user",
+        "timestamp": 1763800001.0,
+        "text": "EXTERNAL: give_feedback",
+        "metadata": {"is_external": True},
+        "parse_data": {"intent": {"name": "give_feedback"}},
+    }
+    assert message_from_event(trigger, CLAIM_KEY) is None
+
+
+def test_a_pressed_button_is_stored_with_its_label() -> None:
+    offered = [
+        {"title": "😞 1", "payload": '/csat_score{"score": 1}'},
+        {"title": "😍 5", "payload": '/csat_score{"score": 5}'},
+    ]
+    press = {**USER_EVENT, "text": '/csat_score{"score": 5}'}
+    assert message_from_event(press, CLAIM_KEY, offered).text == "😍 5"
+    assert message_from_event(press, CLAIM_KEY).text == '/csat_score{"score": 5}'
+    typed = {**USER_EVENT, "text": "5"}
+    assert message_from_event(typed, CLAIM_KEY, offered).text == "5"

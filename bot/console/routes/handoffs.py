@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 
 from aiohttp import web
 
@@ -35,8 +36,20 @@ async def list_handoffs(request: web.Request) -> web.Response:
     return web.json_response({"handoffs": handoffs})
 
 
-async def _audit(request: web.Request, action: AuditAction, handoff: HandoffView) -> None:
-    await record(request, action, Target.HANDOFF, handoff["id"], customer_id=handoff["customer_id"])
+async def _audit(
+    request: web.Request,
+    action: AuditAction,
+    handoff: HandoffView,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    await record(
+        request,
+        action,
+        Target.HANDOFF,
+        handoff["id"],
+        customer_id=handoff["customer_id"],
+        detail=detail,
+    )
 
 
 async def claim_handoff(request: web.Request) -> web.Response:
@@ -47,6 +60,30 @@ async def claim_handoff(request: web.Request) -> web.Response:
     )
     await _audit(request, AuditAction.CLAIM_HANDOFF, handoff)
     await request.app[LIVE].publish({"type": "handoff_claimed", "handoff": handoff})
+    return web.json_response(handoff)
+
+
+async def release_handoff(request: web.Request) -> web.Response:
+    """A supervisor puts a handoff held by an absent agent back in the queue."""
+    handoff, former = await asyncio.to_thread(
+        request.app[STORE].handoffs.release, int_path(request, "handoff_id")
+    )
+    await _audit(request, AuditAction.RELEASE_HANDOFF, handoff, {"from_staff_id": former})
+    await request.app[LIVE].publish({"type": "handoff_released", "handoff": handoff})
+    return web.json_response(handoff)
+
+
+async def reassign_handoff(request: web.Request) -> web.Response:
+    """A supervisor gives a live handoff to another agent, who can reply and resolve it."""
+    staff_id = (await json_body(request)).get("staff_id")
+    if not isinstance(staff_id, int) or isinstance(staff_id, bool) or staff_id < 1:
+        raise ApiError(400, "invalid_field", "'staff_id' must be a positive integer.")
+    handoff, former = await asyncio.to_thread(
+        request.app[STORE].handoffs.reassign, int_path(request, "handoff_id"), staff_id
+    )
+    detail = {"from_staff_id": former, "to_staff_id": staff_id}
+    await _audit(request, AuditAction.REASSIGN_HANDOFF, handoff, detail)
+    await request.app[LIVE].publish({"type": "handoff_reassigned", "handoff": handoff})
     return web.json_response(handoff)
 
 
@@ -119,6 +156,14 @@ ROUTES = (
     Route("POST", f"{HANDOFF}/claim", claim_handoff, name="claim", role=StaffRole.AGENT),
     Route("POST", f"{HANDOFF}/messages", post_message, name="reply", role=StaffRole.AGENT),
     Route("POST", f"{HANDOFF}/resolve", resolve_handoff, name="resolve", role=StaffRole.AGENT),
+    Route("POST", f"{HANDOFF}/release", release_handoff, name="release", role=StaffRole.SUPERVISOR),
+    Route(
+        "POST",
+        f"{HANDOFF}/reassign",
+        reassign_handoff,
+        name="reassign",
+        role=StaffRole.SUPERVISOR,
+    ),
     Route(
         "GET",
         "/api/v1/tickets/similar",

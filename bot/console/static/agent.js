@@ -11,8 +11,11 @@ import { onSessionExpired } from "./lib/api.js";
 import { $ } from "./lib/dom.js";
 import { currentSession } from "./lib/session.js";
 import { logIn, logOut, logOutClicked, showConsole, showLogin } from "./agent/login.js";
-import { renderQueues } from "./agent/queue.js";
+import { renderHeader } from "./agent/header.js";
+import { renderQueues, scheduleRefresh } from "./agent/queue.js";
 import { setUpReplies } from "./agent/reply.js";
+import { setUpSupervision } from "./agent/supervise.js";
+import { keepTranscriptAtEnd } from "./agent/transcript.js";
 
 // Waiting times in the queue are in minutes; redrawing twice a minute keeps them right.
 const AGE_REFRESH_MS = 30000;
@@ -22,6 +25,11 @@ $("login-form").addEventListener("submit", logIn);
 $("logout").addEventListener("click", logOutClicked);
 $("alert-close").addEventListener("click", clearAlert);
 setUpReplies();
+keepTranscriptAtEnd();
+setUpSupervision(() => {
+  renderHeader();
+  scheduleRefresh();
+});
 window.setInterval(() => {
   if (currentSession()) {
     renderQueues();

@@ -45,6 +45,9 @@
     ["rate_limited", "You are sending messages very quickly. Please wait a moment and try again."],
   ]);
   const REFUSED = "Your message could not be sent. Please try again.";
+  const GREETING =
+    `Hi! I'm the ${TITLE} assistant. Ask me about your cards, payments or transfers, ` +
+    "or ask for a person at any time.";
 
   const state = loadState();
   const outbox = [];
@@ -148,7 +151,12 @@
     typing.hidden = true;
     typing.setAttribute("aria-hidden", "true");
     typing.append(el("span"), el("span"), el("span"));
-    scroller.append(log, typing);
+    // The panel never opens on silence: a greeting heads the conversation, before the
+    // customer has said anything. It is the widget's own (not a bot message, not stored),
+    // so it costs no request and shows even while the connection is still being made.
+    const welcome = el("div", "nw-msg nw-welcome");
+    welcome.append(el("span", "nw-sr-only", `${SPEAKERS.bot}:`), el("p", "nw-bubble", GREETING));
+    scroller.append(welcome, log, typing);
 
     const form = el("form", "nw-form");
     const label = el("label", "nw-sr-only", "Your message");

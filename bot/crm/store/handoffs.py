@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.crm.enums import ConversationStatus, HandoffReason, Sender, TicketKind, TicketStatus
-from bot.crm.models import Conversation, Message, Ticket
+from bot.crm.models import Conversation, Message, StaffUser, Ticket
 from bot.crm.store.base import Conflict, NotFound, StoreBase, iso
 from bot.crm.store.conversations import ensure_conversation, message_view
 from bot.crm.store.records import AgentMessage, Changes, HandoffView
@@ -99,7 +99,11 @@ class HandoffStore(StoreBase):
             return _handoff_view(_handoff(session, ticket_id))
 
     def claim(self, ticket_id: int, staff_id: int) -> HandoffView:
-        """Assign an open handoff to an agent; exactly one of two racing claims succeeds."""
+        """Assign an open handoff to an agent; exactly one of two racing claims succeeds.
+
+        Claiming a handoff you already hold succeeds again (a double click, a retried request),
+        so only a claim on someone else's or a resolved handoff is a conflict.
+        """
         with self._session() as session:
             claimed = session.execute(
                 update(Ticket)
@@ -116,11 +120,72 @@ class HandoffStore(StoreBase):
                 .execution_options(synchronize_session=False)
             ).rowcount
         handoff = self.get(ticket_id)
-        if not claimed:
+        held = handoff["status"] == TicketStatus.CLAIMED and handoff["assigned_to"] == staff_id
+        if not claimed and not held:
             raise Conflict(
                 f"handoff {ticket_id} is {handoff['status'].value}, it cannot be claimed"
             )
         return handoff
+
+    def release(self, ticket_id: int) -> tuple[HandoffView, int]:
+        """Put a claimed handoff back in the queue (a supervisor's move for an absent agent).
+
+        Returns the handoff and the agent who held it. The update is conditional on that
+        agent still holding it, so a release racing a resolve or another release fails cleanly.
+        """
+        with self._session() as session:
+            holder = _handoff(session, ticket_id).assigned_to
+            released = holder is not None and self._move(
+                session, ticket_id, holder, status=TicketStatus.OPEN, to=None, at=None
+            )
+        if not released:
+            raise Conflict(f"handoff {ticket_id} is not claimed, it cannot be released")
+        return self.get(ticket_id), holder
+
+    def reassign(self, ticket_id: int, staff_id: int) -> tuple[HandoffView, int | None]:
+        """Give a live handoff to another active staff member; returns it and its former holder."""
+        with self._session() as session:
+            target = session.get(StaffUser, staff_id)
+            if target is None:
+                raise NotFound(f"staff member {staff_id} not found")
+            if not target.active:
+                raise Conflict(f"staff member {staff_id} is deactivated")
+            ticket = _handoff(session, ticket_id)
+            holder = ticket.assigned_to
+            if holder == staff_id and ticket.status == TicketStatus.CLAIMED:
+                raise Conflict(f"handoff {ticket_id} is already held by staff member {staff_id}")
+            moved = self._move(
+                session,
+                ticket_id,
+                holder,
+                status=TicketStatus.CLAIMED,
+                to=staff_id,
+                at=datetime.now(timezone.utc),
+            )
+        if not moved:
+            raise Conflict(f"handoff {ticket_id} is resolved or changed, it cannot be reassigned")
+        return self.get(ticket_id), holder
+
+    @staticmethod
+    def _move(
+        session: Session,
+        ticket_id: int,
+        holder: int | None,
+        *,
+        status: TicketStatus,
+        to: int | None,
+        at: datetime | None,
+    ) -> bool:
+        """Set who holds a live handoff, only if `holder` still holds it; True if it moved."""
+        held_by = Ticket.assigned_to.is_(None) if holder is None else Ticket.assigned_to == holder
+        return bool(
+            session.execute(
+                update(Ticket)
+                .where(Ticket.id == ticket_id, Ticket.status.in_(LIVE), held_by)
+                .values(status=status, assigned_to=to, claimed_at=at)
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        )
 
     def resolve(
         self, ticket_id: int, staff_id: int, resolution: str, return_to_bot: bool
@@ -156,27 +221,6 @@ class HandoffStore(StoreBase):
             session.get(Conversation, ticket.conversation_id).last_message_at = now
             session.flush()
             return {"conversation_id": ticket.conversation_id, **message_view(message)}
-
-    def record_csat(self, conversation_id: str, score: int) -> int | None:
-        """Attach a 1-5 rating to the conversation's latest resolved handoff; its id, or None."""
-        if not 1 <= score <= 5:
-            raise ValueError("a CSAT score is between 1 and 5")
-        with self._session() as session:
-            ticket = session.scalars(
-                select(Ticket)
-                .where(
-                    Ticket.conversation_id == conversation_id,
-                    Ticket.kind == TicketKind.HANDOFF,
-                    Ticket.status == TicketStatus.RESOLVED,
-                )
-                .order_by(Ticket.resolved_at.desc(), Ticket.id.desc())
-                .limit(1)
-            ).first()
-            if ticket is None:
-                return None
-            ticket.csat = score
-            ticket.csat_at = datetime.now(timezone.utc)
-            return ticket.id
 
     def last_ids(self) -> tuple[int, int]:
         """The newest message and ticket ids: where a live feed starts following."""

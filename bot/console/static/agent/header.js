@@ -8,6 +8,7 @@ import { TicketStatus } from "../lib/enums.js";
 import { formatTime } from "../lib/format.js";
 import { customerName, isMine, priorityLabel } from "./handoff.js";
 import { state } from "./state.js";
+import { renderSupervision } from "./supervise.js";
 
 export function renderHeader() {
   const handoff = state.selected;
@@ -29,4 +30,5 @@ export function renderHeader() {
   } else if (handoff.status === TicketStatus.CLAIMED && !mine) {
     note.textContent = "Another agent has claimed this handoff.";
   }
+  renderSupervision();
 }

@@ -96,9 +96,9 @@ function sentimentView(sentiment) {
   const moods = scores.map((score, index) => score - (frustration[index] || 0));
   if (moods.length) {
     view.append(moodChart(moods));
-    const caption = `Mood per customer message, oldest first${
-      frustration.length ? `; peak frustration ${percent(Math.max(...frustration))}` : ""
-    }.`;
+    // No frustration at all (a polite request for a person) is not worth a "peak 0%".
+    const peak = frustration.length ? Math.max(...frustration) : 0;
+    const caption = `Mood per customer message, oldest first${peak > 0 ? `; peak frustration ${percent(peak)}` : ""}.`;
     view.append(el("p", "spark-caption muted", caption));
   }
   return view;

@@ -1,6 +1,6 @@
 /*
- * The two queues, "Mine" (handoffs this agent claimed) and "Queue" (handoffs waiting), in the
- * API's order, and selecting a handoff from them.
+ * The queues, "Mine" (handoffs this agent claimed), "Queue" (handoffs waiting) and, for
+ * supervisors, "Claimed by others", in the API's order, and selecting a handoff from them.
  */
 
 import { showError } from "../lib/alert.js";
@@ -9,7 +9,7 @@ import { $, el } from "../lib/dom.js";
 import { TicketStatus } from "../lib/enums.js";
 import { formatAge, humanize } from "../lib/format.js";
 import { currentSession } from "../lib/session.js";
-import { customerName, isMine, priorityLabel } from "./handoff.js";
+import { customerName, isMine, isSupervisor, priorityLabel } from "./handoff.js";
 import { renderHeader } from "./header.js";
 import { renderPacket } from "./packet.js";
 import { state } from "./state.js";
@@ -53,6 +53,8 @@ export function renderQueues() {
   const focused = document.activeElement && document.activeElement.dataset.handoffId;
   renderList("open", state.queues.open);
   renderList("mine", state.queues.claimed.filter(isMine));
+  $("others-section").hidden = !isSupervisor();
+  renderList("others", state.queues.claimed.filter((handoff) => !isMine(handoff)));
   if (focused) {
     const again = document.querySelector(`.handoff[data-handoff-id="${CSS.escape(focused)}"]`);
     if (again) {

@@ -12,6 +12,40 @@ import { currentSession } from "../lib/session.js";
 import { customerName } from "./handoff.js";
 import { state } from "./state.js";
 
+// Within this many pixels of the end, the transcript counts as showing the latest message.
+const AT_END_PX = 24;
+let followsEnd = true;
+// Set while the scroll event of our own jump to the end is still to come: that event says
+// nothing about where the agent wants to read.
+let ownScroll = false;
+
+function scrollToEnd(list) {
+  const before = list.scrollTop;
+  list.scrollTop = list.scrollHeight;
+  ownScroll = list.scrollTop !== before;
+  followsEnd = true;
+}
+
+/**
+ * Keeps the latest message in view when the transcript's box shrinks (an alert opening, the
+ * reply box growing on a small screen), unless the agent has scrolled up to read.
+ */
+export function keepTranscriptAtEnd() {
+  const list = $("transcript");
+  list.addEventListener("scroll", () => {
+    if (ownScroll) {
+      ownScroll = false;
+      return;
+    }
+    followsEnd = list.scrollHeight - list.scrollTop - list.clientHeight < AT_END_PX;
+  });
+  new ResizeObserver(() => {
+    if (followsEnd) {
+      scrollToEnd(list);
+    }
+  }).observe(list);
+}
+
 export function showTranscriptLoading() {
   $("transcript").replaceChildren(el("li", "loading", "Loading the transcript…"));
 }
@@ -62,7 +96,7 @@ function appendToTranscript(message) {
     list.append(el("li", "divider", "Handed off to a person"));
   }
   list.append(transcriptItem(message));
-  list.scrollTop = list.scrollHeight;
+  scrollToEnd(list);
 }
 
 function speaker(message) {

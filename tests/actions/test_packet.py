@@ -1,0 +1,121 @@
+"""The handoff packet as an agent reads it: this handoff only, no internal triggers, fair mood."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from actions.packet import build_packet
+from actions.tracker_view import read_tracker
+from bot.crm.enums import HandoffReason
+from bot.crm.store import CRMStore
+
+
+class NoSimilarTickets:
+    """Stands in for the ticket index: the packet's other parts are under test."""
+
+    def query(self, text: str, k: int) -> list[dict]:
+        return []
+
+
+def user(text: str, intent: str, **metadata) -> dict:
+    parse_data = {"intent": {"name": intent, "confidence": 0.9}, "entities": []}
+    return {"event": "user", "text": text, "parse_data": parse_data, "metadata": metadata}
+
+
+def bot(text: str, buttons: list[dict] | None = None) -> dict:
+    return {"event": "bot", "text": text, "data": {"buttons": buttons} if buttons else {}}
+
+
+def action(name: str) -> dict:
+    return {"event": "action", "name": name}
+
+
+RATING_BUTTONS = [{"title": "Great", "payload": '/csat_score{"score": 5}'}]
+FIRST_HANDOFF = [
+    user("my card was declined at the shop", "card_declined"),
+    action("utter_card_declined"),
+    bot("Sorry about that. Card payments can be declined for several reasons."),
+    user("agent", "ask_for_human"),
+    action("action_handoff"),
+    {"event": "pause"},
+    {"event": "resume"},
+    action("action_listen"),
+    user("EXTERNAL: give_feedback", "give_feedback", is_external=True),
+    action("utter_ask_rating"),
+    bot("How would you rate the help you got?", RATING_BUTTONS),
+    user('/csat_score{"score": 5}', "csat_score"),
+    action("action_record_csat"),
+    bot("Thanks for your rating!"),
+]
+
+
+def packet(events: list[dict], store: CRMStore) -> dict:
+    tracker = Tracker(
+        sender_id="conv-packet",
+        slots={},
+        latest_message=events[-1] if events[-1]["event"] == "user" else {},
+        events=events,
+        paused=False,
+        followup_action=None,
+        active_loop={},
+        latest_action_name="action_listen",
+    )
+    view = read_tracker(tracker)
+    return build_packet(
+        view, HandoffReason.CUSTOMER_REQUEST, None, store, NoSimilarTickets(), frozenset()
+    )
+
+
+def test_a_second_handoff_covers_only_what_came_after_the_first(store: CRMStore) -> None:
+    second = FIRST_HANDOFF + [
+        user("I want to change my address", "change_address"),
+        action("utter_change_address"),
+        bot("You can change your address in the app under Profile."),
+        user("can I speak to an agent please", "ask_for_human"),
+    ]
+    result = packet(second, store)
+    assert "declined" not in result["summary"]
+    assert "address" in result["summary"]
+    assert [i["intent"] for i in result["intents"]] == [
+        "csat_score",
+        "change_address",
+        "ask_for_human",
+    ]
+    assert [a["intent"] for a in result["bot_attempts"]] == ["csat_score", "change_address"]
+
+
+def test_the_rating_trigger_is_neither_an_intent_nor_a_bot_attempt(store: CRMStore) -> None:
+    result = packet(FIRST_HANDOFF, store)
+    assert "give_feedback" not in [i["intent"] for i in result["intents"]]
+    assert "give_feedback" not in [a["intent"] for a in result["bot_attempts"]]
+    assert "EXTERNAL" not in result["summary"]
+
+
+def test_a_pressed_button_reads_as_its_label() -> None:
+    view = read_tracker(Tracker("c", {}, {}, FIRST_HANDOFF, False, None, {}, "action_listen"))
+    assert "Great" in view.current.customer_texts
+    assert not any(text.startswith("/") for text in view.customer_texts)
+
+
+def test_a_polite_request_for_an_agent_is_not_worsening_frustration(store: CRMStore) -> None:
+    polite = [
+        user("hello", "greet"),
+        action("utter_greet"),
+        bot("Hi! How can I help?"),
+        user("can I speak to an agent please", "ask_for_human"),
+    ]
+    mood = packet(polite, store)["sentiment_trend"]
+    assert mood["trend"] != "worsening"
+    assert max(mood["frustration"]) == 0.0
+    assert packet(polite, store)["summary"] == "The customer asks to speak to an agent."
+
+
+def test_an_angry_request_for_an_agent_still_shows_frustration(store: CRMStore) -> None:
+    angry = [
+        user("hello", "greet"),
+        bot("Hi! How can I help?"),
+        user("this is useless, I told you already, get me a human now", "ask_for_human"),
+    ]
+    mood = packet(angry, store)["sentiment_trend"]
+    assert mood["trend"] == "worsening"
+    assert max(mood["frustration"]) > 0.35
