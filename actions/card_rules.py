@@ -24,6 +24,14 @@ OFFER_PERSON_AFTER = 2
 """Failed answers in a row to one question of the lost-card form before a person is offered."""
 DELIVERY_QUESTIONS = frozenset({"card_arrival", "card_delivery_estimate"})
 """Answered from the customer's card records (action_card_status), in the form as well."""
+HESITATION = re.compile(
+    r"\b(wait|hang on|hold on|bear with me|let me (?:check|think|look|see|find)"
+    r"|(?:one|just a|give me a) (?:moment|sec|second|minute))\b"
+)
+"""The customer is looking for the answer: not a failed answer, and not a reason to stop."""
+UNBLOCK = re.compile(r"\b(un-?block|undo|reactivate|re-activate)")
+BRAND = re.compile(r"\b(visa|master ?card)\b")
+KIND = re.compile(r"\b(virtual|physical|plastic)\b")
 NOT_SIDE_QUESTIONS = frozenset({"greet", "goodbye", "thanks", "affirm", "deny", "inform"})
 """Intents with a response of their own that are not a question to answer inside the form."""
 
@@ -97,6 +105,48 @@ def delivery_answer(cards: list[CardInfo], now: datetime) -> list[str]:
 def blockable(cards: Iterable[CardInfo], last_four: str) -> bool:
     """One of the customer's cards ends in these digits and is not blocked already."""
     return any(c.last_four == last_four and c.status != CardStatus.BLOCKED for c in cards)
+
+
+def already_blocked(cards: Iterable[CardInfo], last_four: str) -> bool:
+    """These digits are a card of the customer's that is blocked, not a typo: telling them so
+    ends the report instead of asking them to check digits that are right."""
+    return not blockable(cards, last_four) and any(c.last_four == last_four for c in cards)
+
+
+def hesitates(text: object) -> bool:
+    """ "wait", "hang on, let me check": the customer needs a moment; they have not failed."""
+    return isinstance(text, str) and HESITATION.search(text.lower()) is not None
+
+
+def asks_to_unblock(text: object) -> bool:
+    """The customer wants a blocked card back, which the bank cannot do: blocking is permanent."""
+    return isinstance(text, str) and UNBLOCK.search(text.lower()) is not None
+
+
+def card_words(text: object) -> tuple[str | None, str | None] | None:
+    """The brand and kind a customer named a card by ("the mastercard", "the virtual one"),
+    so they need not know its digits; None if the text names neither."""
+    lowered = text.lower() if isinstance(text, str) else ""
+    brand, kind = BRAND.search(lowered), KIND.search(lowered)
+    if brand is None and kind is None:
+        return None
+    return (
+        brand and brand.group(1).replace(" ", ""),
+        kind and (VIRTUAL if kind.group(1) == VIRTUAL else "physical"),
+    )
+
+
+def cards_named(cards: Iterable[CardInfo], words: tuple[str | None, str | None]) -> list[CardInfo]:
+    """The unblocked cards of that brand and kind (either left open): the ones a report can
+    be about."""
+    brand, kind = words
+    return [
+        card
+        for card in cards
+        if card.status != CardStatus.BLOCKED
+        and brand in (None, card.brand.lower())
+        and kind in (None, card.kind)
+    ]
 
 
 def side_question_response(intent: str | None, responses: Mapping[str, Any]) -> str | None:

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import ActionHandoff
-from actions.ratings import SCALE, declines, read_rating
+from actions.ratings import SCALE, bare_rating, declines, read_rating
 from actions.resources import crm_store, identified_customer
 from actions.tracker_view import IS_EXTERNAL, read_tracker
 
@@ -39,6 +39,18 @@ class ValidateRatingForm(FormValidationAction):
 
     def name(self) -> str:
         return "validate_rating_form"
+
+    async def extract_csat(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """A bare number or row of stars answering the question is a rating, whatever intent
+        the NLU gave it: "7" read as out of scope or "⭐⭐⭐⭐" as an acknowledgement would
+        otherwise escape the form to another rule instead of being read (or getting the
+        scale spelt out)."""
+        text = tracker.latest_message.get("text")
+        if tracker.get_slot("requested_slot") != RATING_SLOT or not isinstance(text, str):
+            return {}
+        return {RATING_SLOT: text} if bare_rating(text) else {}
 
     async def validate_csat(
         self,

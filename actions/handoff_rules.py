@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from actions.intents import NLU_FALLBACK
 from actions.tracker_view import BotAttempt
 from bot.crm.enums import HandoffReason, Sender
+from nlp.card_loss import reports_lost_card
 from nlp.summarize import Turn
 
 REASON_BY_INTENT = {
@@ -27,10 +28,13 @@ PRIORITY_BY_REASON = {
     HandoffReason.REPEATED_FALLBACK: 2,
     HandoffReason.CUSTOMER_REQUEST: 3,
 }
-URGENT_INTENTS = frozenset(
-    {"lost_or_stolen_card", "compromised_card", "card_payment_not_recognised"}
-)
+LOST_CARD = "lost_or_stolen_card"
+URGENT_INTENTS = frozenset({LOST_CARD, "compromised_card", "card_payment_not_recognised"})
 """Card-safety topics: whatever the reason, such a handoff goes first."""
+LANGUAGE_ENTITY = "language"
+"""The entity nlp.rasa_language.OtherLanguageClassifier puts on a message in another language
+(spelled here so the action server does not import Rasa); it stays when frustration then
+overrides the intent."""
 TICKET_TEXT_CHARS = 2000
 ASK_TO_REPHRASE = "action_fallback"
 STRONG_FRUSTRATION = 0.55
@@ -73,9 +77,18 @@ def frustration_hands_over(frustrations: Sequence[float]) -> bool:
     return len(frustrations) >= 2 and min(frustrations[-2:]) >= SUSTAINED_FRUSTRATION
 
 
+def topic(turn: Turn) -> str | None:
+    """A message's topic: its intent, or a lost card for a card loss reported in another
+    language, which the English intent model can only call `other_language` (nlp.card_loss)."""
+    foreign = any(entity.get("entity") == LANGUAGE_ENTITY for entity in turn.entities)
+    if turn.speaker == Sender.CUSTOMER and foreign and reports_lost_card(turn.text):
+        return LOST_CARD
+    return turn.intent
+
+
 def priority(reason: HandoffReason, turns: Iterable[Turn]) -> int:
-    """1 is most urgent: frustration and card-safety topics first."""
-    if any(turn.intent in URGENT_INTENTS for turn in turns):
+    """1 is most urgent: frustration and card-safety topics first, in any language."""
+    if any(topic(turn) in URGENT_INTENTS for turn in turns):
         return 1
     return PRIORITY_BY_REASON[reason]
 
@@ -83,13 +96,13 @@ def priority(reason: HandoffReason, turns: Iterable[Turn]) -> int:
 def topic_turns(turns: Iterable[Turn], general: frozenset[str]) -> list[Turn]:
     """The customer's messages about a banking topic, not greetings, yes/no or feedback."""
     return [
-        turn for turn in turns if turn.speaker == Sender.CUSTOMER and turn.intent not in general
+        turn for turn in turns if turn.speaker == Sender.CUSTOMER and topic(turn) not in general
     ]
 
 
 def main_category(turns: Iterable[Turn], general: frozenset[str]) -> str | None:
     """The customer's latest banking topic: the ticket's category for similar-ticket search."""
-    topics = [turn.intent for turn in topic_turns(turns, general) if turn.intent]
+    topics = [name for name in map(topic, topic_turns(turns, general)) if name]
     return topics[-1] if topics else None
 
 

@@ -1,8 +1,10 @@
 """The lost-card form: which card, and an explicit yes to block it, with every detour handled.
 
 The form reads any free text while it asks, so it decides here what a message means: card
-digits, a correction ("no, 7421"), a banking question answered on the side, or a failed answer,
-counted so that a person is offered after repeated failures. Leaving the form ("stop", a
+digits, a card named by brand or kind ("the mastercard"), a correction ("no, 7421"), a card
+that is blocked already (which ends the report), a moment's hesitation ("hang on"), a banking
+question answered on the side, or a failed answer, counted so that a person is offered after
+repeated failures. Leaving the form ("stop", a
 request for a person, strong frustration) is in data/rules/lost_card.yml.
 """
 
@@ -19,14 +21,20 @@ from rasa_sdk.types import DomainDict
 from actions.card_rules import (
     DELIVERY_QUESTIONS,
     OFFER_PERSON_AFTER,
+    already_blocked,
+    asks_to_unblock,
     blockable,
     card_digits,
+    card_words,
+    cards_named,
     delivery_answer,
+    hesitates,
     side_question_response,
 )
 from actions.handoff import ActionHandoff
 from actions.resources import crm_store, identified_customer
 from actions.tracker_view import read_tracker
+from bot.crm.store import CardInfo
 
 FORM = "lost_card_form"
 REQUESTED_SLOT = "requested_slot"
@@ -74,11 +82,19 @@ class ValidateLostCardForm(FormValidationAction):
             if digits is None or digits != card_digits(tracker.latest_message.get("text")):
                 return {"card_last_four": None}
         elif digits is None:
-            return self._not_answered(dispatcher, tracker, domain, "utter_invalid_card_digits")
+            named = self._cards_named(tracker, slot_value)
+            if len(named) > 1:
+                return self._ask_which(dispatcher, named, "card_last_four")
+            if not named:
+                return self._not_answered(dispatcher, tracker, domain, "utter_invalid_card_digits")
+            digits = named[0].last_four
         customer_id = identified_customer(read_tracker(tracker))
-        if customer_id is not None and not blockable(
-            crm_store().customers.cards(customer_id), digits
-        ):
+        if customer_id is None:
+            return {"card_last_four": digits, FAILURES_SLOT: None}
+        cards = crm_store().customers.cards(customer_id)
+        if already_blocked(cards, digits):
+            return self._blocked_already(dispatcher, tracker, digits)
+        if not blockable(cards, digits):
             dispatcher.utter_message(response="utter_card_not_found", card_last_four=digits)
             return {"card_last_four": None}
         return {"card_last_four": digits, FAILURES_SLOT: None}
@@ -94,9 +110,50 @@ class ValidateLostCardForm(FormValidationAction):
             return {"confirm_block": None}
         if tracker.get_slot("card_last_four") != tracker.get_slot(ASKED_SLOT):
             return {"confirm_block": None}  # they named another card: ask about that one
+        named = self._cards_named(tracker, tracker.latest_message.get("text"))
+        if len(named) > 1:
+            return self._ask_which(dispatcher, named, "confirm_block")
+        if named and named[0].last_four != tracker.get_slot(ASKED_SLOT):
+            return {"card_last_four": named[0].last_four, "confirm_block": None}
         if not isinstance(slot_value, bool):
             return self._not_answered(dispatcher, tracker, domain, "utter_answer_yes_or_no")
         return {"confirm_block": slot_value, FAILURES_SLOT: None}
+
+    @staticmethod
+    def _cards_named(tracker: Tracker, text: object) -> list[CardInfo]:
+        """The signed-in customer's unblocked cards that fit the brand or kind in the text; the
+        CRM is read only when the text names one, and never for a signed-out customer."""
+        words = card_words(text)
+        customer_id = identified_customer(read_tracker(tracker))
+        if words is None or customer_id is None:
+            return []
+        return cards_named(crm_store().customers.cards(customer_id), words)
+
+    @staticmethod
+    def _blocked_already(
+        dispatcher: CollectingDispatcher, tracker: Tracker, digits: str
+    ) -> dict[str, Any]:
+        """A blocked card is not a typo: say it is safe (or that blocking can't be undone, to
+        a customer who wants it back, with a person on offer) and end the report, with no
+        failed answer counted."""
+        if asks_to_unblock(tracker.latest_message.get("text")):
+            dispatcher.utter_message(response="utter_card_block_permanent", card_last_four=digits)
+        else:
+            dispatcher.utter_message(response="utter_card_already_blocked", card_last_four=digits)
+        return {"card_last_four": None, FAILURES_SLOT: None, REQUESTED_SLOT: None}
+
+    @staticmethod
+    def _ask_which(
+        dispatcher: CollectingDispatcher, named: list[CardInfo], slot: str
+    ) -> dict[str, Any]:
+        """Several of the customer's cards fit the words they used: list them rather than pick
+        one, and count no failure, since the answer was a fair one."""
+        choices = [card.last_four for card in named]
+        dispatcher.utter_message(
+            response="utter_which_card",
+            card_choices=f"{', '.join(choices[:-1])} or {choices[-1]}",
+        )
+        return {slot: None}
 
     def _not_answered(
         self,
@@ -107,6 +164,9 @@ class ValidateLostCardForm(FormValidationAction):
     ) -> dict[str, Any]:
         """Answer a side question, or count a failed answer; the form then asks again."""
         slot = tracker.get_slot(REQUESTED_SLOT)
+        if hesitates(tracker.latest_message.get("text")):
+            dispatcher.utter_message(response="utter_take_your_time")
+            return {slot: None}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         response = side_question_response(intent, domain.get("responses") or {})
         if response is not None:

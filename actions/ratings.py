@@ -3,7 +3,8 @@
 Customers answer in digits ("4", "5 stars", "10/10"), number words ("five") or plain
 judgements ("it was great", "terrible", "not bad"). The reading keeps the number they
 gave even when it is off the scale, so "10" gets the scale spelt out and the question
-again, rather than being taken as no answer at all.
+again, rather than being taken as no answer at all. A row of stars ("⭐⭐⭐⭐") counts its
+stars, as review sites have taught customers to.
 """
 
 from __future__ import annotations
@@ -97,19 +98,35 @@ JUDGEMENTS: dict[int, tuple[str, ...]] = {
 _SCORE_OF = {phrase: score for score, phrases in JUDGEMENTS.items() for phrase in phrases}
 _WORDS = sorted([*_SCORE_OF, *NUMBER_WORDS], key=len, reverse=True)
 _READING = re.compile(r"(?<![\w.])(\d+)(?![\d])|\b(" + "|".join(map(re.escape, _WORDS)) + r")\b")
+STAR = re.compile("[\u2b50\u2605]")
+"""⭐ or ★; a variation selector after one is ignored by counting the stars alone."""
+BARE_RATING = re.compile(
+    r"\s*(?:\d+\s*(?:/\s*\d+|stars?|out of \d+)?|(?:[\u2b50\u2605]\ufe0f?\s*)+)\s*[.!]?\s*"
+)
+"""A message that is only a number or stars: a rating whatever intent the NLU gave it."""
 DECLINES = re.compile(r"\b(skip|no thanks|no thank you|rather not|not now|later|pass)\b")
 """Answers that turn the question down rather than fail to answer it."""
 
 
 def read_rating(text: str) -> int | None:
-    """The first number or judgement in the text, on or off the scale; None if there is none."""
+    """The first number in the text, else its stars, else its first judgement, on or off the
+    scale; None if there is none."""
     match = _READING.search(text.lower())
-    if match is None:
-        return None
-    digits, word = match.groups()
+    digits, word = match.groups() if match else (None, None)
     if digits is not None:
         return int(digits)
+    stars = len(STAR.findall(text))
+    if stars:
+        return stars
+    if word is None:
+        return None
     return NUMBER_WORDS.get(word, _SCORE_OF.get(word))
+
+
+def bare_rating(text: str) -> bool:
+    """Only a number or stars ("7", "4/5", "⭐⭐⭐⭐"): meant as a rating even when the NLU
+    reads it as something else (out of scope, an acknowledgement)."""
+    return BARE_RATING.fullmatch(text) is not None
 
 
 def declines(text: str) -> bool:

@@ -33,11 +33,18 @@ LANGUAGE = "language"
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
 class ReactionClassifier(RuleComponent):
-    """An emoji-only message becomes `thanks` or `acknowledge`, never a misunderstanding."""
+    """An emoji-only message becomes `frustrated`, `thanks` or `acknowledge`: never a
+    misunderstanding, a rating or card digits, whatever the intent model made of it."""
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        return {"intents": {"thanks": "thanks", "acknowledge": "acknowledge"}}
+        return {
+            "intents": {
+                "frustrated": "frustrated",
+                "thanks": "thanks",
+                "acknowledge": "acknowledge",
+            }
+        }
 
     def __init__(self, config: dict[str, Any]) -> None:
         super().__init__(config)

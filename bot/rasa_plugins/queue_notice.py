@@ -5,13 +5,17 @@ and predicts nothing, so no action (and no rule) can answer it. The customer cha
 the one place that sees both the message and that Rasa said nothing, and they already hold
 a CRM store (the customer gate's), so they read the queue there and acknowledge the message
 themselves. Unpausing Rasa for the acknowledgement instead would let the bot answer over the
-agent.
+agent. The notice is recorded in the CRM as a bot message, so the agent who picks the
+conversation up sees what wait the customer was told.
 """
 
 from __future__ import annotations
 
-from bot.crm.enums import TicketStatus
-from bot.crm.store import CRMStore
+import uuid
+from datetime import datetime, timezone
+
+from bot.crm.enums import Sender, TicketStatus
+from bot.crm.store import CRMStore, MessageRecord
 
 MINUTES_PER_PLACE = 4
 """Service level the support team plans for: each customer ahead adds about this many minutes."""
@@ -26,9 +30,22 @@ def queue_notice(store: CRMStore, conversation_id: str) -> str | None:
     waiting = store.handoffs.list(TicketStatus.OPEN)
     for place, handoff in enumerate(waiting, start=1):
         if handoff["conversation_id"] == conversation_id:
-            return (
+            notice = (
                 "Thanks, a person from our team will read this. You're number "
                 f"{place} in the queue; the expected wait is about "
                 f"{place * MINUTES_PER_PLACE} minutes."
             )
+            now = datetime.now(timezone.utc)
+            store.conversations.record_message(
+                MessageRecord(
+                    conversation_id=conversation_id,
+                    event_key=uuid.uuid4().hex,
+                    seq=now.timestamp(),
+                    sender=Sender.BOT,
+                    text=notice,
+                    created_at=now,
+                    data={"queue_notice": True},
+                )
+            )
+            return notice
     return None

@@ -10,7 +10,14 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.card_rules import card_name, delivery_answer, side_question_response
+from actions.card_rules import (
+    card_name,
+    card_words,
+    cards_named,
+    delivery_answer,
+    hesitates,
+    side_question_response,
+)
 from actions.cards import ActionBlockCard, ActionCardStatus
 from actions.handoff import ActionHandoff
 from actions.lost_card_form import (
@@ -196,6 +203,108 @@ async def test_repeated_failures_offer_a_person(seeded_store: CRMStore) -> None:
 async def test_a_card_left_from_an_earlier_report_is_asked_again(seeded_store: CRMStore) -> None:
     opening = tracker(1, {"card_last_four": "4821"}, "I lost my card", "lost_or_stolen_card")
     assert await validate_digits("4821", opening) == ({"card_last_four": None}, [])
+
+
+async def test_an_already_blocked_card_ends_the_report_without_a_failure(
+    seeded_store: CRMStore,
+) -> None:
+    digits = own_card(seeded_store).last_four
+    seeded_store.customers.block_and_replace(1, digits, reason="test")
+    left = {"card_last_four": None, "lost_card_failures": None, "requested_slot": None}
+    asking = {"requested_slot": "card_last_four", "lost_card_failures": 1}
+    said = await validate_digits(digits, tracker(1, asking, digits))
+    assert said == (left, ["utter_card_already_blocked"])
+    unblock = f"oh no, can you unblock {digits}?"
+    said = await validate_digits(digits, tracker(1, asking, unblock, "card_not_working"))
+    assert said == (left, ["utter_card_block_permanent"])
+    opening = await validate_digits(
+        digits, tracker(1, {}, f"I lost {digits}", "lost_or_stolen_card")
+    )
+    assert opening == (left, ["utter_card_already_blocked"])
+
+
+@pytest.mark.parametrize(
+    "text", ["wait", "hang on, let me check", "hmm let me think", "one moment"]
+)
+async def test_hesitation_is_not_a_failed_answer(seeded_store: CRMStore, text: str) -> None:
+    assert hesitates(text)
+    asking = {"requested_slot": "card_last_four", "lost_card_failures": 1}
+    said = await validate_digits(text, tracker(1, asking, text, "nlu_fallback"))
+    assert said == ({"card_last_four": None}, ["utter_take_your_time"])
+    confirming = {"requested_slot": "confirm_block", "block_card_asked": "4821"}
+    result, said = await validate_yes_no(text, {**confirming, "card_last_four": "4821"}, text)
+    assert (result, said) == ({"confirm_block": None}, ["utter_take_your_time"])
+
+
+def test_hmm_alone_is_not_hesitation() -> None:
+    assert not hesitates("hmm")
+
+
+NAMED_CARDS = [
+    CardInfo(1, "2471", "mastercard", "physical", CardStatus.SHIPPED, NOW, NOW),
+    CardInfo(2, "5991", "visa", "physical", CardStatus.ACTIVE, None, None),
+    CardInfo(3, "8080", "visa", "virtual", CardStatus.ACTIVE, None, None),
+    CardInfo(4, "1111", "mastercard", "virtual", CardStatus.BLOCKED, None, None),
+]
+
+
+def test_a_card_is_named_by_brand_and_kind() -> None:
+    def named(text: str) -> list[str]:
+        words = card_words(text)
+        return [] if words is None else [c.last_four for c in cards_named(NAMED_CARDS, words)]
+
+    assert named("the mastercard") == ["2471"]
+    assert named("no the virtual one") == ["8080"]
+    assert named("the physical one") == ["2471", "5991"]
+    assert named("my visa card") == ["5991", "8080"]
+    assert named("the virtual mastercard") == []
+    assert card_words("the one I use most") is None
+
+
+@pytest.fixture
+def named_cards(seeded_store: CRMStore, monkeypatch) -> None:
+    monkeypatch.setattr(type(seeded_store.customers), "cards", lambda *_a: NAMED_CARDS)
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"), [("the mastercard", "2471"), ("the virtual one", "8080")]
+)
+async def test_a_card_named_by_brand_or_kind_is_taken_as_its_digits(
+    named_cards: None, text: str, digits: str
+) -> None:
+    asking = {"requested_slot": "card_last_four", "lost_card_failures": 1}
+    said = await validate_digits(text, tracker(1, asking, text, "card_not_working"))
+    assert said == ({"card_last_four": digits, "lost_card_failures": None}, [])
+
+
+async def test_several_cards_fitting_the_words_are_listed(named_cards: None) -> None:
+    dispatcher = CollectingDispatcher()
+    asking = tracker(1, {"requested_slot": "card_last_four"}, "the physical one", "inform")
+    result = await ValidateLostCardForm().validate_card_last_four(
+        "the physical one", dispatcher, asking, RESPONSES
+    )
+    assert result == {"card_last_four": None}
+    [message] = dispatcher.messages
+    assert (message["response"], message["card_choices"]) == ("utter_which_card", "2471 or 5991")
+
+
+async def test_a_card_named_at_the_confirmation_replaces_the_one_asked_about(
+    named_cards: None,
+) -> None:
+    asked = {
+        "requested_slot": "confirm_block",
+        "block_card_asked": "2471",
+        "card_last_four": "2471",
+    }
+    dispatcher = CollectingDispatcher()
+    result = await ValidateLostCardForm().validate_confirm_block(
+        False, dispatcher, tracker(1, asked, "no the virtual one", "deny"), RESPONSES
+    )
+    assert (result, dispatcher.messages) == ({"card_last_four": "8080", "confirm_block": None}, [])
+    yes = await ValidateLostCardForm().validate_confirm_block(
+        True, dispatcher, tracker(1, asked, "yes, the mastercard", "affirm"), RESPONSES
+    )
+    assert yes == {"confirm_block": True, "lost_card_failures": None}
 
 
 async def validate_yes_no(value, slots: dict, text: str = "yes"):

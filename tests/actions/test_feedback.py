@@ -38,6 +38,9 @@ FORGOTTEN = [SlotSet("csat", None), SlotSet("csat_misses", None)]
         ("10/10", 10),
         ("0", 0),
         ("zero", 0),
+        ("⭐⭐⭐⭐", 4),
+        ("⭐️⭐️⭐️", 3),
+        ("⭐" * 6, 6),
         ("hmm", None),
         ("thanks", None),
     ],
@@ -97,6 +100,31 @@ async def test_a_rating_off_the_scale_is_asked_again(text: str) -> None:
         {"csat": None},
         ["utter_rating_out_of_range"],
     )
+
+
+async def test_stars_are_counted_and_more_than_five_is_off_the_scale() -> None:
+    assert await validate("⭐⭐⭐⭐", "acknowledge") == ({"csat": 4, "csat_misses": None}, [])
+    assert await validate("⭐" * 6, "acknowledge") == (
+        {"csat": None},
+        ["utter_rating_out_of_range"],
+    )
+
+
+async def extract(text: str, intent: str, requested: str | None = "csat") -> dict:
+    tracker = conversation(user(text, intent), slots={"requested_slot": requested})
+    return await ValidateRatingForm().extract_csat(CollectingDispatcher(), tracker, {})
+
+
+@pytest.mark.parametrize(("text", "intent"), [("7", "out_of_scope"), ("⭐⭐⭐⭐", "acknowledge")])
+async def test_a_bare_number_or_stars_is_a_rating_whatever_the_intent(
+    text: str, intent: str
+) -> None:
+    assert await extract(text, intent) == {"csat": text}
+
+
+async def test_only_a_bare_rating_answering_the_question_is_taken_from_other_intents() -> None:
+    assert await extract("is the weather great today", "out_of_scope") == {}
+    assert await extract("7", "out_of_scope", requested=None) == {}
 
 
 async def test_an_unclear_answer_is_asked_again_once_then_let_go() -> None:

@@ -20,8 +20,17 @@ from nlp.reactions import reaction
         ("🙏", "thanks"),
         ("❤️", "thanks"),
         ("👍 🙏", "thanks"),
-        ("👎", None),
-        ("😡", None),
+        ("🫠", "acknowledge"),
+        ("🇪🇸", "acknowledge"),
+        ("👎", "frustrated"),
+        ("😡", "frustrated"),
+        ("😡😡", "frustrated"),
+        ("😡😡😡!!", "frustrated"),
+        ("🤬", "frustrated"),
+        ("😠 😤", "frustrated"),
+        ("💢", "frustrated"),
+        ("👍😡", "frustrated"),
+        ("so angry 😡", None),
         ("ok 👍", None),
         ("1234", None),
         ("...", None),
@@ -46,6 +55,19 @@ def test_an_emoji_is_not_a_misunderstanding() -> None:
     assert thumbs.get("intent")["name"] == "acknowledge"
     assert praying.get("intent")["name"] == "thanks"
     assert words.get("intent")["name"] == "nlu_fallback"
+
+
+def test_an_angry_emoji_is_frustration_not_a_rating() -> None:
+    """The intent model took "😡" for a rating; whatever it says, an emoji is a reaction."""
+    angry, other = ReactionClassifier({}).process(
+        [parsed("😡😡", "csat_score"), parsed("🚗", "inform")]
+    )
+    assert angry.get("intent") == {"name": "frustrated", "confidence": 1.0}
+    assert other.get("intent")["name"] == "acknowledge"
+    assert [ranked["name"] for ranked in angry.get("intent_ranking")] == [
+        "frustrated",
+        "csat_score",
+    ]
 
 
 def test_another_language_becomes_an_intent_with_the_language() -> None:

@@ -38,6 +38,14 @@ def test_a_queued_customer_hears_their_place_and_the_wait(store: CRMStore) -> No
     assert "number 1 in the queue" in (queue_notice(store, "urgent") or "")
 
 
+def test_the_notice_is_in_the_transcript_the_agent_reads(store: CRMStore) -> None:
+    queue(store, "waiting")
+    notice = queue_notice(store, "waiting")
+    [message] = store.conversations.get("waiting")["messages"]
+    assert (message["sender"], message["text"]) == ("bot", notice)
+    assert message["data"] == {"queue_notice": True}
+
+
 def test_no_notice_outside_the_queue(store: CRMStore) -> None:
     """Not handed over: nothing to say. Claimed: the agent answers, not the channel."""
     assert queue_notice(store, "never-queued") is None
