@@ -62,6 +62,8 @@ class ActionBlockCard(Action):
         if customer_id is None and digits is not None:
             dispatcher.utter_message(response="utter_lost_card_to_person", card_last_four=digits)
             return reset_form_slots() + hand_over(dispatcher, view, HandoffReason.CUSTOMER_REQUEST)
+        if customer_id is not None and digits is None:
+            return reset_form_slots()  # the form has said why it ended (the card was blocked)
         if customer_id is None or not confirmed_just_now(view):
             dispatcher.utter_message(response="utter_block_cancelled")
             return reset_form_slots()

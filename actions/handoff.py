@@ -23,6 +23,7 @@ from actions.packet import build_packet
 from actions.resources import crm_store, identified_customer, ticket_search
 from actions.tracker_view import TrackerView, read_tracker
 from bot.crm.enums import HandoffReason
+from bot.crm.store.handoffs import MINUTES_PER_PLACE
 from nlp.sentiment import score_conversation
 
 
@@ -43,8 +44,11 @@ def hand_over(
         packet=build_packet(view, reason, customer_id, store, ticket_search(), general),
         category=main_category(view.turns, general),
     )
+    place = store.handoffs.queue_position(ticket_id)
     dispatcher.utter_message(
-        response="utter_handoff", queue_position=store.handoffs.queue_position(ticket_id)
+        response="utter_handoff",
+        queue_position=place,
+        expected_wait_minutes=place * MINUTES_PER_PLACE,
     )
     return [ConversationPaused()]
 

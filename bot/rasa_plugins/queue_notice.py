@@ -16,9 +16,7 @@ from datetime import datetime, timezone
 
 from bot.crm.enums import Sender, TicketStatus
 from bot.crm.store import CRMStore, MessageRecord
-
-MINUTES_PER_PLACE = 4
-"""Service level the support team plans for: each customer ahead adds about this many minutes."""
+from bot.crm.store.handoffs import MINUTES_PER_PLACE
 
 
 def queue_notice(store: CRMStore, conversation_id: str) -> str | None:

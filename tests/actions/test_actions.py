@@ -13,6 +13,7 @@ from actions.handoff import ActionFallback, ActionHandoff
 from actions.transactions import ActionRecentTransactions
 from bot.crm.enums import TicketStatus
 from bot.crm.store import CRMStore
+from bot.crm.store.handoffs import MINUTES_PER_PLACE
 from bot.identity import make_claim
 from bot.settings import KeyPurpose
 
@@ -106,6 +107,7 @@ async def test_handoff_queues_a_packet_and_pauses_the_bot(seeded_store: CRMStore
     assert events == [ConversationPaused()]
     assert dispatcher.messages[0]["response"] == "utter_handoff"
     assert dispatcher.messages[0]["queue_position"] == 1
+    assert dispatcher.messages[0]["expected_wait_minutes"] == MINUTES_PER_PLACE
     [handoff] = seeded_store.handoffs.list(TicketStatus.OPEN)
     assert (handoff["conversation_id"], handoff["customer_id"]) == ("conv-actions", 2)
     assert handoff["text"] == "card declined\nagent"

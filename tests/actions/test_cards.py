@@ -415,6 +415,18 @@ async def test_no_card_is_blocked_without_a_just_given_yes(
     assert tickets_for_conversation(seeded_store, CONVERSATION) == []
 
 
+async def test_a_report_the_form_ended_without_a_card_adds_no_cancel_message(
+    seeded_store: CRMStore,
+) -> None:
+    """The form ends on an already blocked card having said so; "I haven't blocked anything"
+    after "it is already blocked" would only confuse."""
+    before = seeded_store.customers.cards(1)
+    events, dispatcher = await run(ActionBlockCard(), tracker(1, {}, "5991", "inform"))
+    assert events == reset_form_slots()
+    assert responses(dispatcher) == []
+    assert seeded_store.customers.cards(1) == before
+
+
 async def test_a_signed_out_customers_report_goes_to_a_person_urgently(
     seeded_store: CRMStore,
 ) -> None:

@@ -9,9 +9,10 @@ from rasa.core.channels.channel import UserMessage
 
 from bot.crm.enums import HandoffReason, StaffRole
 from bot.crm.store import CRMStore
+from bot.crm.store.handoffs import MINUTES_PER_PLACE
 from bot.rasa_plugins.customer_gate import CustomerGate
 from bot.rasa_plugins.limits import CustomerRateLimits
-from bot.rasa_plugins.queue_notice import MINUTES_PER_PLACE, queue_notice
+from bot.rasa_plugins.queue_notice import queue_notice
 from bot.rasa_plugins.rest_channel import RestWebhook
 from bot.rasa_plugins.socketio_channel import CountingOutput
 

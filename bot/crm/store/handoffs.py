@@ -15,6 +15,10 @@ from bot.crm.store.base import Conflict, NotFound, StoreBase, iso
 from bot.crm.store.conversations import ensure_conversation, message_view
 from bot.crm.store.records import AgentMessage, Changes, HandoffView
 
+MINUTES_PER_PLACE = 4
+"""The service level the support team plans for: each customer ahead of one in the
+queue adds about this many minutes to their wait (what customers are told)."""
+
 LIVE = (TicketStatus.OPEN, TicketStatus.CLAIMED)
 """A live handoff still needs a person; a conversation has at most one."""
 
