@@ -77,12 +77,12 @@ class CustomerGate:
         """The customer a valid token names, else None (never raises: for bookkeeping)."""
         return verified_customer(self.token_key, token, self.store.customers.exists)
 
-    def may_join(self, conversation_id: str, token: object) -> bool:
-        """Whether a socket with this token may receive the conversation's messages."""
+    def may_join_as(self, conversation_id: str, customer_id: int | None) -> bool:
+        """Whether a socket whose token named this customer (`token_customer`) may receive
+        the conversation's messages: unbound ones are open to anyone, bound ones to their
+        customer only."""
         bound = self.store.conversations.bound_customer(conversation_id)
-        if bound is None:
-            return True
-        return self.token_customer(token) == bound
+        return bound is None or bound == customer_id
 
     def close(self) -> None:
         self.store.dispose()

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from bot.crm.enums import Sender, TicketStatus
+from bot.crm.enums import Sender
 from bot.crm.store import CRMStore, MessageRecord
 from bot.crm.store.handoffs import MINUTES_PER_PLACE
 
@@ -25,25 +25,23 @@ def queue_notice(store: CRMStore, conversation_id: str) -> str | None:
     Once an agent has claimed the handoff the agent answers, live, and nothing is added: the
     customer is no longer waiting and a bot line between the agent's would only confuse.
     """
-    waiting = store.handoffs.list(TicketStatus.OPEN)
-    for place, handoff in enumerate(waiting, start=1):
-        if handoff["conversation_id"] == conversation_id:
-            notice = (
-                "Thanks, a person from our team will read this. You're number "
-                f"{place} in the queue; the expected wait is about "
-                f"{place * MINUTES_PER_PLACE} minutes."
-            )
-            now = datetime.now(timezone.utc)
-            store.conversations.record_message(
-                MessageRecord(
-                    conversation_id=conversation_id,
-                    event_key=uuid.uuid4().hex,
-                    seq=now.timestamp(),
-                    sender=Sender.BOT,
-                    text=notice,
-                    created_at=now,
-                    data={"queue_notice": True},
-                )
-            )
-            return notice
-    return None
+    place = store.handoffs.waiting_place(conversation_id)
+    if place is None:
+        return None
+    notice = (
+        "Thanks, a person from our team will read this. You're number "
+        f"{place} in the queue; the expected wait is about {place * MINUTES_PER_PLACE} minutes."
+    )
+    now = datetime.now(timezone.utc)
+    store.conversations.record_message(
+        MessageRecord(
+            conversation_id=conversation_id,
+            event_key=uuid.uuid4().hex,
+            seq=now.timestamp(),
+            sender=Sender.BOT,
+            text=notice,
+            created_at=now,
+            data={"queue_notice": True},
+        )
+    )
+    return notice

@@ -127,7 +127,7 @@ class CustomerSockets:
         else:
             self.verified[sid] = customer_id
         if was_issued(self.session_key, requested) and await asyncio.to_thread(
-            self.gate.may_join, requested, data.get(TOKEN_FIELD)
+            self.gate.may_join_as, requested, customer_id
         ):
             session_id = requested
         else:

@@ -143,10 +143,10 @@ def test_a_token_that_fails_is_refused_and_stores_nothing(gate: CustomerGate, ba
 
 
 def test_joining_a_bound_conversation_needs_its_customers_token(gate: CustomerGate) -> None:
-    assert gate.may_join("conv-1", None)
+    assert gate.may_join_as("conv-1", gate.token_customer(None))
     gate.admit("conv-1", {"customer_token": token(A)})
-    assert gate.may_join("conv-1", token(A))
-    assert not gate.may_join("conv-1", None)
-    assert not gate.may_join("conv-1", token(B))
-    assert not gate.may_join("conv-1", expired(A))
-    assert not gate.may_join("conv-1", token(A, key="another-key"))
+    assert gate.may_join_as("conv-1", gate.token_customer(token(A)))
+    assert not gate.may_join_as("conv-1", gate.token_customer(None))
+    assert not gate.may_join_as("conv-1", gate.token_customer(token(B)))
+    assert not gate.may_join_as("conv-1", gate.token_customer(expired(A)))
+    assert not gate.may_join_as("conv-1", gate.token_customer(token(A, key="another-key")))

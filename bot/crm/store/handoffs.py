@@ -72,21 +72,19 @@ class HandoffStore(StoreBase):
             ticket = session.get(Ticket, ticket_id)
             if ticket is None:
                 raise NotFound(f"handoff {ticket_id} not found")
-            ahead = session.scalar(
-                select(func.count(Ticket.id)).where(
+            return _place(session, ticket)
+
+    def waiting_place(self, conversation_id: str) -> int | None:
+        """The conversation's place in the queue while its handoff waits for an agent, else None."""
+        with self._session() as session:
+            ticket = session.scalars(
+                select(Ticket).where(
+                    Ticket.conversation_id == conversation_id,
                     Ticket.kind == TicketKind.HANDOFF,
                     Ticket.status == TicketStatus.OPEN,
-                    Ticket.id != ticket.id,
-                    or_(
-                        Ticket.priority < ticket.priority,
-                        and_(
-                            Ticket.priority == ticket.priority,
-                            Ticket.created_at <= ticket.created_at,
-                        ),
-                    ),
                 )
-            )
-            return ahead + 1
+            ).first()
+            return None if ticket is None else _place(session, ticket)
 
     def list(self, status: TicketStatus) -> list[HandoffView]:
         """Handoffs in queue order: most urgent first (1 is highest), then longest waiting."""
@@ -270,6 +268,25 @@ class HandoffStore(StoreBase):
                 "last_message_id": max(last_message, message_id),
                 "last_ticket_id": max([ticket_id] + [t.id for t in tickets]),
             }
+
+
+def _place(session: Session, ticket: Ticket) -> int:
+    """1 + the open handoffs ahead of this one in queue order (`HandoffStore.list`'s)."""
+    ahead = session.scalar(
+        select(func.count(Ticket.id)).where(
+            Ticket.kind == TicketKind.HANDOFF,
+            Ticket.status == TicketStatus.OPEN,
+            Ticket.id != ticket.id,
+            or_(
+                Ticket.priority < ticket.priority,
+                and_(
+                    Ticket.priority == ticket.priority,
+                    Ticket.created_at <= ticket.created_at,
+                ),
+            ),
+        )
+    )
+    return ahead + 1
 
 
 def _handoff(session: Session, ticket_id: int) -> Ticket:
