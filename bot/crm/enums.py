@@ -43,6 +43,8 @@ class HandoffReason(Vocabulary):
     CUSTOMER_REQUEST = "customer_request"
     FRUSTRATION = "frustration"
     REPEATED_FALLBACK = "repeated_fallback"
+    SEGMENT_STRATEGY = "segment_strategy"
+    """The customer's segment strategy handed over earlier than the default rules would."""
 
 
 class StaffRole(Vocabulary):
@@ -94,6 +96,70 @@ class AuditAction(Vocabulary):
     LOGOUT = "logout"
     READ_AUDIT = "read_audit"
     SEARCH_TICKETS = "search_tickets"
+    LIST_CUSTOMERS = "list_customers"
+    RUN_JOB = "run_job"
+    UPDATE_STRATEGY = "update_strategy"
+
+
+class Product(Vocabulary):
+    """What a customer can hold; the association rules mine these."""
+
+    CURRENT_ACCOUNT = "current_account"
+    SAVINGS = "savings"
+    CREDIT_CARD = "credit_card"
+    OVERDRAFT = "overdraft"
+    PERSONAL_LOAN = "personal_loan"
+    MORTGAGE = "mortgage"
+    HOME_INSURANCE = "home_insurance"
+    TRAVEL_INSURANCE = "travel_insurance"
+    TRAVEL_MONEY = "travel_money"
+    INVESTMENTS = "investments"
+
+
+class ContactChannel(Vocabulary):
+    """How a customer got in touch; the preferred-channel job learns from these."""
+
+    CHAT = "chat"
+    PHONE = "phone"
+    EMAIL = "email"
+    BRANCH = "branch"
+
+
+class Tone(Vocabulary):
+    """How the bot words its answers for a segment."""
+
+    WARM = "warm"
+    REASSURING = "reassuring"
+    CONCISE = "concise"
+    WELCOMING = "welcoming"
+
+
+class SegmentTrait(Vocabulary):
+    """What a segment's centroid says about its customers, relative to everyone: the words
+    its generated name is made of, and what its default strategy is derived from."""
+
+    HIGH_VALUE = "high_value"
+    LOW_VALUE = "low_value"
+    NEW = "new"
+    LONG_STANDING = "long_standing"
+    ACTIVE = "active"
+    DORMANT = "dormant"
+    AT_RISK = "at_risk"
+    SATISFIED = "satisfied"
+    DIGITAL = "digital"
+    PREFERS_PHONE = "prefers_phone"
+
+
+class JobStatus(Vocabulary):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class JobTrigger(Vocabulary):
+    CLI = "cli"
+    API = "api"
+    SCHEDULE = "schedule"
 
 
 SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (
@@ -103,4 +169,10 @@ SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (
     HandoffReason,
     StaffRole,
     Sender,
+    Product,
+    ContactChannel,
+    Tone,
+    SegmentTrait,
+    JobStatus,
+    JobTrigger,
 )

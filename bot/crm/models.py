@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import declarative_base, relationship
 
@@ -37,9 +38,12 @@ class Customer(Base):
     email = Column(String(320))
     phone = Column(String(40))
     city = Column(String(100))
-    segment = Column(String(60))
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     erased_at = Column(DateTime(timezone=True))
+    left_at = Column(DateTime(timezone=True))
+    """When the customer closed their relationship with the bank: the churn the risk job learns."""
+    merged_into_id = Column(Integer, ForeignKey("customers.id"), index=True)
+    """Set by the cleaning job on a duplicate: its references moved to this customer."""
 
     accounts = relationship("Account", back_populates="customer", order_by="Account.id")
     cards = relationship("Card", back_populates="customer", order_by="Card.id")
@@ -156,6 +160,8 @@ class Ticket(Base):
     resolved_at = Column(DateTime(timezone=True))
     csat = Column(Integer)
     csat_at = Column(DateTime(timezone=True))
+    due_at = Column(DateTime(timezone=True))
+    """When the customer's segment strategy wants a person to have answered (its SLA)."""
 
 
 class StaffUser(Base):
@@ -220,3 +226,179 @@ class BotFeedback(Base):
     score = Column(Integer, nullable=False)
     rasa_message_id = Column(String(100), nullable=False, unique=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ProductHolding(Base):
+    """A `Product` a customer holds or held."""
+
+    __tablename__ = "product_holdings"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    product = Column(String(30), nullable=False)
+    opened_at = Column(DateTime(timezone=True), nullable=False)
+    closed_at = Column(DateTime(timezone=True))
+
+
+class Contact(Base):
+    """One time a customer got in touch, on any `ContactChannel`, with its CSAT if they gave one."""
+
+    __tablename__ = "contacts"
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    channel = Column(String(20), nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, index=True)
+    topic = Column(String(100))
+    csat = Column(Integer)
+
+
+class JobRun(Base):
+    """One run of a batch job. The partial unique index lets one run per job be running at a
+    time, across every process that shares the store."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (
+        Index(
+            "uq_job_runs_one_running",
+            "job",
+            unique=True,
+            sqlite_where=text("status = 'running'"),
+            postgresql_where=text("status = 'running'"),
+        ),
+        Index("ix_job_runs_job_started", "job", "started_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    job = Column(String(40), nullable=False)
+    status = Column(String(20), nullable=False)
+    trigger = Column(String(20), nullable=False)
+    requested_by = Column(String(80))
+    started_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    heartbeat_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    finished_at = Column(DateTime(timezone=True))
+    duration_s = Column(Float)
+    rows = Column(JSON)
+    figures = Column(JSON)
+    error = Column(Text)
+    host = Column(String(255))
+    pid = Column(Integer)
+
+
+class CustomerMerge(Base):
+    """A duplicate the cleaning job merged: who into whom, why, and the row as it was."""
+
+    __tablename__ = "customer_merges"
+
+    id = Column(Integer, primary_key=True)
+    run_id = Column(Integer, ForeignKey("job_runs.id"))
+    kept_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    merged_id = Column(Integer, ForeignKey("customers.id"), nullable=False, unique=True)
+    score = Column(Float, nullable=False)
+    matched_on = Column(JSON, nullable=False)
+    snapshot = Column(JSON, nullable=False)
+    moved = Column(JSON, nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CustomerFix(Base):
+    """One field value the cleaning job changed, with the value it had."""
+
+    __tablename__ = "customer_fixes"
+
+    id = Column(Integer, primary_key=True)
+    run_id = Column(Integer, ForeignKey("job_runs.id"))
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False, index=True)
+    field = Column(String(40), nullable=False)
+    old_value = Column(Text)
+    new_value = Column(Text)
+    rule = Column(String(40), nullable=False)
+    at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Segment(Base):
+    """A customer segment. Its id stays the same across segmentation runs that find it again."""
+
+    __tablename__ = "segments"
+
+    id = Column(Integer, primary_key=True)
+    name = Column(String(120), nullable=False)
+    description = Column(Text, nullable=False)
+    method = Column(String(20), nullable=False)
+    profile = Column(JSON, nullable=False)
+    size = Column(Integer, nullable=False)
+    first_run_id = Column(Integer, ForeignKey("job_runs.id"))
+    last_run_id = Column(Integer, ForeignKey("job_runs.id"))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    retired_at = Column(DateTime(timezone=True))
+
+
+class SegmentAssignment(Base):
+    """A customer's segment from `valid_from` until `valid_to` (open while current)."""
+
+    __tablename__ = "segment_assignments"
+    __table_args__ = (
+        Index("ix_segment_assignments_customer_valid", "customer_id", "valid_to"),
+        Index("ix_segment_assignments_segment_valid", "segment_id", "valid_to"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    customer_id = Column(Integer, ForeignKey("customers.id"), nullable=False)
+    segment_id = Column(Integer, ForeignKey("segments.id"), nullable=False)
+    run_id = Column(Integer, ForeignKey("job_runs.id"))
+    valid_from = Column(DateTime(timezone=True), nullable=False)
+    valid_to = Column(DateTime(timezone=True))
+
+
+class Strategy(Base):
+    """How a segment's customers are served; generated from the segment's profile until a
+    supervisor edits it (`edited_by`), after which the strategies job leaves it alone."""
+
+    __tablename__ = "strategies"
+    __table_args__ = (
+        CheckConstraint("priority BETWEEN 1 AND 5", name="ck_strategies_priority"),
+        CheckConstraint(
+            "handoff_threshold >= 0 AND handoff_threshold <= 1", name="ck_strategies_threshold"
+        ),
+        CheckConstraint("sla_minutes > 0", name="ck_strategies_sla"),
+    )
+
+    segment_id = Column(Integer, ForeignKey("segments.id"), primary_key=True)
+    tone = Column(String(20), nullable=False)
+    greeting = Column(Text, nullable=False)
+    offers = Column(JSON, nullable=False)
+    priority = Column(Integer, nullable=False)
+    handoff_threshold = Column(Float, nullable=False)
+    sla_minutes = Column(Integer, nullable=False)
+    generated_by_run_id = Column(Integer, ForeignKey("job_runs.id"))
+    edited_by = Column(Integer, ForeignKey("staff_users.id"))
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CustomerInsight(Base):
+    """What the risk and channel jobs last concluded about a customer."""
+
+    __tablename__ = "customer_insights"
+
+    customer_id = Column(Integer, ForeignKey("customers.id"), primary_key=True)
+    risk = Column(Float)
+    risk_drivers = Column(JSON)
+    risk_run_id = Column(Integer, ForeignKey("job_runs.id"))
+    preferred_channel = Column(String(20))
+    channel_confidence = Column(Float)
+    channel_run_id = Column(Integer, ForeignKey("job_runs.id"))
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class ProductRule(Base):
+    """An association rule on product holdings from one rules run (the latest run's are used)."""
+
+    __tablename__ = "product_rules"
+
+    id = Column(Integer, primary_key=True)
+    run_id = Column(Integer, ForeignKey("job_runs.id"), nullable=False, index=True)
+    antecedents = Column(JSON, nullable=False)
+    consequents = Column(JSON, nullable=False)
+    support = Column(Float, nullable=False)
+    confidence = Column(Float, nullable=False)
+    lift = Column(Float, nullable=False)
