@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.crm.enums import StaffRole
 from bot.settings import KeyPurpose, load_settings
+
+if TYPE_CHECKING:
+    from bot.crm.store import CRMStore
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -57,14 +61,84 @@ def _seed(_args: argparse.Namespace) -> int:
 
 
 def _reindex(_args: argparse.Namespace) -> int:
-    from bot.crm.database import create_crm_engine
-    from bot.crm.store.tickets import TicketStore
-    from bot.crm.ticket_search import TicketSearch
+    """Kept from before the jobs framework: the `reindex` job, recorded like any run."""
+    return _run_job("reindex")
 
-    settings = load_settings()
-    tickets = TicketStore(create_crm_engine(settings.database_url))
-    count = TicketSearch(tickets, settings.similar_index_dir, writer=True).rebuild()
-    print(f"indexed {count} resolved tickets in {settings.similar_index_dir}")
+
+def _job_store() -> CRMStore:
+    from bot.crm.database import create_crm_engine
+    from bot.crm.store import CRMStore
+
+    return CRMStore(create_crm_engine(load_settings().database_url))
+
+
+def _jobs_list(_args: argparse.Namespace) -> int:
+    from bot.jobs.registry import JOBS, load_job
+
+    schedule = dict(load_settings().job_schedule)
+    latest = _job_store().jobs.latest(list(JOBS))
+    for name in JOBS:
+        run = latest.get(name)
+        last = (
+            f"last run {run['id']} {run['status'].value} {run['started_at']}"
+            if run
+            else "never run"
+        )
+        print(f"{name:<14} {schedule.get(name, 'not scheduled'):<16} {last}")
+        print(f"{'':<14} {load_job(name).description}")
+    return 0
+
+
+def _jobs_run(args: argparse.Namespace) -> int:
+    return _run_job(args.name)
+
+
+def _run_job(name: str) -> int:
+    """0 when the run succeeded, 1 when it failed, 2 for an unknown job, 3 when it is running."""
+    import json
+
+    from bot.crm.enums import JobTrigger
+    from bot.crm.store.jobs import JobRunning
+    from bot.jobs.registry import UnknownJob
+    from bot.jobs.runner import JobFailed, run_job
+
+    try:
+        run = run_job(_job_store(), load_settings(), name, JobTrigger.CLI, show_progress=True)
+    except UnknownJob as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except JobRunning as error:
+        print(f"error: {error}; try again when it has finished", file=sys.stderr)
+        return 3
+    except JobFailed as failure:
+        print(f"error: {failure}:\n{failure.run['error']}", file=sys.stderr)
+        return 1
+    print(f"run {run['id']} of {name} succeeded in {run['duration_s']:.1f} s")
+    print(f"rows: {json.dumps(run['rows'], sort_keys=True)}")
+    print(f"figures: {json.dumps(run['figures'], sort_keys=True, indent=2)}")
+    return 0
+
+
+def _page_size(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 1000:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a number from 1 to 1000")
+    return int(raw)
+
+
+def _jobs_runs(args: argparse.Namespace) -> int:
+    import json
+
+    runs, _ = _job_store().jobs.list(job=args.job, limit=args.limit)
+    if not runs:
+        print(f"no runs of {args.job}" if args.job else "no runs yet")
+    for run in runs:
+        took = f"{run['duration_s']:.1f} s" if run["duration_s"] is not None else "-"
+        print(
+            f"{run['id']:>6} {run['job']:<14} {run['status'].value:<10} {run['trigger'].value:<9}"
+            f" {run['started_at']} {took:>9} {json.dumps(run['rows'] or {}, sort_keys=True)}"
+        )
+        if run["error"]:
+            print(f"{'':>6} {run['error'].strip().splitlines()[-1]}")
     return 0
 
 
@@ -145,8 +219,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser(
-        "reindex", help="rebuild the similar-ticket index from all resolved tickets"
+        "reindex", help="rebuild the similar-ticket index (the same as `crm jobs run reindex`)"
     ).set_defaults(handler=_reindex)
+
+    jobs = commands.add_parser("jobs", help="batch jobs and their runs").add_subparsers(
+        dest="jobs", required=True
+    )
+    jobs.add_parser("list", help="every job, its schedule and its last run").set_defaults(
+        handler=_jobs_list
+    )
+    run_one = jobs.add_parser(
+        "run",
+        help="run a job now, with a progress bar",
+        description="Exit status: 0 succeeded, 1 failed, 2 no such job, 3 already running.",
+    )
+    run_one.add_argument("name")
+    run_one.set_defaults(handler=_jobs_run)
+    runs = jobs.add_parser("runs", help="the recorded runs, newest first")
+    runs.add_argument("--job", help="only this job's runs")
+    runs.add_argument("--limit", type=_page_size, default=20, help="how many, 1-1000 (default 20)")
+    runs.set_defaults(handler=_jobs_runs)
 
     staff = commands.add_parser("staff", help="staff accounts").add_subparsers(
         dest="staff", required=True

@@ -49,13 +49,13 @@ def customer_id_from_token(token_key: str, token: object) -> int | None:
 
 
 def verified_customer(
-    token_key: str, token: object, customer_exists: Callable[[int], bool]
+    token_key: str, token: object, resolve_customer: Callable[[int], int | None]
 ) -> int | None:
-    """The customer a valid token names, if the CRM still knows them (not erased)."""
+    """The customer a valid token names, as the CRM knows them now: None once erased, and
+    the kept customer once the cleaning job merged a duplicate into it, so everything the
+    conversation reads and writes is theirs (`CustomerStore.resolve`)."""
     customer_id = customer_id_from_token(token_key, token)
-    if customer_id is None or not customer_exists(customer_id):
-        return None
-    return customer_id
+    return None if customer_id is None else resolve_customer(customer_id)
 
 
 def _claim_signature(claim_key: str, conversation_id: str, customer_id: int) -> str:

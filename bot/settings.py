@@ -40,6 +40,12 @@ class Settings:
     """Browser origins allowed to call Rasa and open socket.io (CORS); the console's own first."""
     demo_site: bool
     """Serve the demo bank page with a token for demo customer 1 (`CRM_DEMO_SITE=1`)."""
+    job_schedule: tuple[tuple[str, str], ...] = ()
+    """When the console runs each batch job: `(name, crontab in UTC or "every N s|m|h")`
+    pairs from `CRM_JOB_SCHEDULE`; empty when it is `off`."""
+    segment_method: str = "kmeans"
+    """How the segmentation job clusters customers: kmeans, dbscan or hdbscan
+    (`CRM_SEGMENT_METHOD`)."""
 
     @property
     def rasa_url(self) -> str:
@@ -143,7 +149,46 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         redis_url=env.get("CRM_REDIS_URL") or None,
         allowed_origins=_origins(env, console_port),
         demo_site=_flag(env, "CRM_DEMO_SITE"),
+        job_schedule=_job_schedule(env),
+        segment_method=_choice(env, "CRM_SEGMENT_METHOD", SEGMENT_METHODS),
     )
+
+
+SEGMENT_METHODS = ("kmeans", "dbscan", "hdbscan")
+
+
+def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of `choices` (the first by default), read case-insensitively."""
+    raw = env.get(name, "").strip().lower() or choices[0]
+    if raw not in choices:
+        raise SystemExit(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return raw
+
+
+DEFAULT_JOB_SCHEDULE = (
+    "cleaning=0 2 * * *;segmentation=30 2 * * *;risk=0 3 * * *;channel=15 3 * * *;"
+    "rules=30 3 * * *;strategies=0 4 * * *;reindex=30 4 * * *"
+)
+"""Nightly in the registry's order, spaced so each job has finished before the next needs it."""
+
+
+def _job_schedule(env: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    """`CRM_JOB_SCHEDULE`: `name=SPEC` entries separated by `;`; `off` schedules nothing.
+
+    Only the form is checked here; the console checks the names and specs when it starts.
+    """
+    raw = env.get("CRM_JOB_SCHEDULE", "").strip() or DEFAULT_JOB_SCHEDULE
+    if raw.lower() == "off":
+        return ()
+    entries: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in raw.split(";"))):
+        name, _, spec = (part.strip() for part in entry.partition("="))
+        if not name or not spec:
+            raise SystemExit(f"CRM_JOB_SCHEDULE: {entry!r} is not like 'cleaning=0 2 * * *'")
+        if name in entries:
+            raise SystemExit(f"CRM_JOB_SCHEDULE: {name!r} is scheduled twice")
+        entries[name] = spec
+    return tuple(entries.items())
 
 
 def _flag(env: dict[str, str], name: str) -> bool:

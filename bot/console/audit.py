@@ -26,6 +26,8 @@ class Target(Vocabulary):
     STAFF = "staff"
     TICKETS = "tickets"
     AUDIT_LOG = "audit_log"
+    JOB = "job"
+    SEGMENT = "segment"
 
 
 ANY = "*"

@@ -11,6 +11,8 @@ from bot.console.rasa_client import RasaClient
 from bot.console.throttle import LoginThrottle
 from bot.crm.store import CRMStore
 from bot.crm.ticket_search import TicketSearch
+from bot.jobs.runner import JobLauncher
+from bot.jobs.schedule import JobSchedule
 from bot.settings import Settings
 
 SETTINGS = web.AppKey("settings", Settings)
@@ -23,3 +25,5 @@ LIVE = web.AppKey("live", LiveFeed)
 LOGIN_THROTTLE = web.AppKey("login_throttle", LoginThrottle)
 WS_TICKETS = web.AppKey("ws_tickets", WsTickets)
 PASSWORDS = web.AppKey("passwords", PasswordPool)
+JOB_LAUNCHER = web.AppKey("job_launcher", JobLauncher)
+JOB_SCHEDULE = web.AppKey("job_schedule", JobSchedule)

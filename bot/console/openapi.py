@@ -16,9 +16,12 @@ from bot.crm.enums import (
     CardStatus,
     ConversationStatus,
     HandoffReason,
+    JobStatus,
+    JobTrigger,
     Sender,
     StaffRole,
     TicketStatus,
+    Tone,
     Vocabulary,
 )
 
@@ -31,6 +34,9 @@ DOCUMENTED_ENUMS: tuple[type[Vocabulary], ...] = (
     Sender,
     CardStatus,
     AuditAction,
+    JobStatus,
+    JobTrigger,
+    Tone,
 )
 
 

@@ -16,10 +16,10 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.console.errors import ApiError
+from bot.crm.store.base import MAX_DB_INT
 from bot.json_input import json_object
 
 Choice = TypeVar("Choice", bound=Enum)
-MAX_DB_INT = 2**31 - 1
 """The largest id the database's integer columns hold."""
 LINE_BREAKS = frozenset("\n\r\t")
 """The only control characters allowed, and only in multi-line text."""

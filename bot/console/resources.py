@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable
 
 import aiohttp
@@ -10,6 +12,8 @@ from aiohttp import web
 from bot.console.auth import PasswordPool, WsTickets
 from bot.console.context import (
     HTTP,
+    JOB_LAUNCHER,
+    JOB_SCHEDULE,
     LIVE,
     LOGIN_THROTTLE,
     PASSWORDS,
@@ -25,13 +29,20 @@ from bot.console.throttle import LoginThrottle
 from bot.crm.database import create_crm_engine
 from bot.crm.store import CRMStore
 from bot.crm.ticket_search import TicketSearch
+from bot.jobs.runner import JobLauncher
+from bot.jobs.schedule import JobSchedule
 
+logger = logging.getLogger(__name__)
 CleanupContext = Callable[[web.Application], AsyncIterator[None]]
+JOBS_GRACE_SECONDS = 10.0
+"""How long the console waits at shutdown for job runs in progress (bot.runner gives it 15 s)."""
 
 
 def add_resources(app: web.Application, store: CRMStore | None) -> None:
     """Register the resources; `store`, when given, is used and left open (tests pass one)."""
-    app.cleanup_ctx.extend([_crm_store(store), staff_access, ticket_search, rasa_client, live_feed])
+    app.cleanup_ctx.extend(
+        [_crm_store(store), staff_access, ticket_search, rasa_client, live_feed, batch_jobs]
+    )
     app.on_shutdown.append(close_live_feed)
 
 
@@ -79,6 +90,22 @@ async def live_feed(app: web.Application) -> AsyncIterator[None]:
     app[LIVE] = feed
     yield
     await feed.close()
+
+
+async def batch_jobs(app: web.Application) -> AsyncIterator[None]:
+    """Jobs started from the API or the schedule run in threads of the console. At cleanup the
+    schedule stops and runs in progress get a grace period; one still going after it is
+    reaped as abandoned by the next start of its job, once its heartbeat is stale."""
+    launcher = JobLauncher(app[STORE], app[SETTINGS])
+    schedule = JobSchedule(launcher, app[SETTINGS].job_schedule)
+    app[JOB_LAUNCHER] = launcher
+    app[JOB_SCHEDULE] = schedule
+    schedule.start()
+    yield
+    await asyncio.to_thread(schedule.shutdown)
+    unfinished = await asyncio.to_thread(launcher.wait, JOBS_GRACE_SECONDS)
+    if unfinished:
+        logger.warning("the console stops with job runs %s still in progress", unfinished)
 
 
 async def close_live_feed(app: web.Application) -> None:

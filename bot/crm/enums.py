@@ -147,7 +147,10 @@ class SegmentTrait(Vocabulary):
     AT_RISK = "at_risk"
     SATISFIED = "satisfied"
     DIGITAL = "digital"
+    """Gets in touch by chat."""
     PREFERS_PHONE = "prefers_phone"
+    PREFERS_EMAIL = "prefers_email"
+    PREFERS_BRANCH = "prefers_branch"
 
 
 class JobStatus(Vocabulary):
@@ -160,6 +163,8 @@ class JobTrigger(Vocabulary):
     CLI = "cli"
     API = "api"
     SCHEDULE = "schedule"
+    SETUP = "setup"
+    """The first start ran the jobs once on the freshly seeded demo data."""
 
 
 SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (

@@ -4,147 +4,30 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from faker import Faker
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from bot.crm.enums import (
-    CardStatus,
-    ConversationStatus,
-    HandoffReason,
-    Sender,
-    TicketKind,
-    TicketStatus,
-)
+from bot.crm.enums import CardStatus, ConversationStatus, Sender, TicketKind, TicketStatus
 from bot.crm.models import Account, Card, Conversation, Customer, Message, Ticket, Transaction
+from bot.crm.seed_cases import (
+    AGENT_CLOSING,
+    CATEGORIES,
+    HANDOFF_NOTICE,
+    MERCHANTS,
+    RESOLVED_CASES,
+    handoff_packet,
+)
+from bot.crm.seed_history import seed_history
 from bot.crm.store.customers import CARD_PAYMENT
-from nlp.sentiment import score, trend
+from nlp.sentiment import score
 
-MERCHANTS = (
-    "Tesco",
-    "Sainsbury's",
-    "Amazon",
-    "Uber",
-    "Pret A Manger",
-    "Netflix",
-    "Spotify",
-    "Shell",
-    "Boots",
-    "IKEA",
-    "Ryanair",
-    "Airbnb",
-    "Deliveroo",
-    "Apple",
-    "Zara",
-    "Currys",
-)
+__all__ = ["RESOLVED_CASES", "seed_demo"]
 CARD_KINDS = ("physical", "physical", "virtual")
-# Past cases the demo agents resolved: (subject, what the customer wrote, resolution);
-# the category is named like the bot's intents (BANKING77's categories).
-RESOLVED_CASES = (
-    (
-        "Card not arrived",
-        "My new card still hasn't arrived and it has been over two weeks.",
-        "Card was lost in the post; blocked it and sent a replacement by tracked courier.",
-    ),
-    (
-        "Card not arrived",
-        "Ordered a card ten days ago, still nothing in the mail.",
-        "Confirmed address was missing the flat number; corrected it and reissued the card.",
-    ),
-    (
-        "Transfer not received",
-        "I sent money to my landlord yesterday and he says it isn't there.",
-        "Transfer was held for a routine check; released it and it arrived within the hour.",
-    ),
-    (
-        "Transfer not received",
-        "Recipient has not got the payment I made on Monday.",
-        "Recipient's bank rejected it for a wrong account number; refunded and asked to resend.",
-    ),
-    (
-        "Refund missing",
-        "The shop says they refunded me a week ago but I can't see it.",
-        "Merchant refund was pending with the card scheme; it posted two days later.",
-    ),
-    (
-        "Top-up failed",
-        "Tried to top up with my debit card three times and it keeps failing.",
-        "The issuing bank blocked the top-up as suspicious; customer approved it with them.",
-    ),
-    (
-        "Charged twice",
-        "I was charged twice for the same coffee this morning.",
-        "One charge was a pre-authorisation that dropped off after 3 working days.",
-    ),
-    (
-        "Unknown payment",
-        "There's a payment I don't recognise from an online store.",
-        "Payment was a subscription under a different trading name; customer recognised it.",
-    ),
-    (
-        "Unknown payment",
-        "Someone used my card for purchases I didn't make.",
-        "Blocked the card, raised a chargeback for the three payments, issued a new card.",
-    ),
-    (
-        "PIN blocked",
-        "I entered the wrong PIN too many times and now it's blocked.",
-        "Unblocked the PIN after identity check; customer reset it at an ATM.",
-    ),
-    (
-        "Identity verification",
-        "The app won't accept my passport photo for verification.",
-        "Photo had glare; asked for a new photo in daylight and verification passed.",
-    ),
-    (
-        "Card declined",
-        "My card was declined at the supermarket but I have money.",
-        "Card had a gambling-block merchant category false positive; cleared the flag.",
-    ),
-    (
-        "Exchange rate",
-        "The exchange rate I got abroad was worse than the one in the app.",
-        "Weekend markup applied; explained the weekend fee and refunded it as a goodwill gesture.",
-    ),
-    (
-        "Close account",
-        "I want to close my account and move my money out.",
-        "Transferred the balance to the customer's other bank and closed the account.",
-    ),
-    (
-        "Contactless not working",
-        "Contactless stopped working on my card.",
-        "Contactless resets after 5 uses in a row; a chip and PIN payment re-enabled it.",
-    ),
-    (
-        "Change address",
-        "I've moved house and need to update my address.",
-        "Updated the address after checking proof of address in the app.",
-    ),
-)
-
-HANDOFF_NOTICE = "I'm passing you to a member of our team, who will pick this up shortly."
-AGENT_CLOSING = "Thanks for waiting. {resolution} Is there anything else I can help with?"
-
-CATEGORIES = {
-    "Card not arrived": "card_arrival",
-    "Transfer not received": "transfer_not_received_by_recipient",
-    "Refund missing": "Refund_not_showing_up",
-    "Top-up failed": "top_up_failed",
-    "Charged twice": "transaction_charged_twice",
-    "Unknown payment": "card_payment_not_recognised",
-    "PIN blocked": "pin_blocked",
-    "Identity verification": "unable_to_verify_identity",
-    "Card declined": "declined_card_payment",
-    "Exchange rate": "card_payment_wrong_exchange_rate",
-    "Close account": "terminate_account",
-    "Contactless not working": "contactless_not_working",
-    "Change address": "edit_personal_details",
-}
 
 
 def seed_demo(
@@ -152,8 +35,12 @@ def seed_demo(
 ) -> int:
     """Create demo data unless the store already has customers; returns customers created.
 
-    Everything is drawn from a seeded generator and dated relative to `today` (midnight UTC
-    of the seeding day by default), so the data is identical up to that shift.
+    `customers` customers come from the first draws; their history (holdings, contacts,
+    years of payments, churn) and the customers added after them (new joiners, look-alikes,
+    planted duplicates) come from `seed_history`'s own generator, so the first draws stay
+    what they always were. Everything is drawn from seeded generators and dated relative to
+    `today` (midnight UTC of the seeding day by default), so the data is identical up to
+    that shift.
     """
     today = today or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     with Session(engine, future=True) as session, session.begin():
@@ -162,17 +49,20 @@ def seed_demo(
         rng = random.Random(seed)
         fake = Faker("en_GB")
         fake.seed_instance(seed)
+        payments: list[dict[str, Any]] = []
         for index in tqdm(range(customers), desc="seeding demo customers", unit="customer"):
-            _seed_customer(session, rng, fake, index, today)
-        session.flush()
+            payments += _seed_customer(session, rng, fake, index, today)
+        session.execute(insert(Transaction.__table__), payments)
         for index in range(len(RESOLVED_CASES) * 5):
             _seed_ticket(session, rng, customers, index, today)
-    return customers
+        session.flush()
+        return customers + seed_history(session, seed, customers, today)
 
 
 def _seed_customer(
     session: Session, rng: random.Random, fake: Faker, index: int, today: datetime
-) -> None:
+) -> list[dict[str, Any]]:
+    """Add the customer, account and cards; return their payments, inserted in bulk later."""
     joined = today - timedelta(days=rng.randint(30, 1500))
     customer = Customer(
         name=fake.name(),
@@ -225,22 +115,24 @@ def _seed_customer(
         cards.append(card)
     session.add_all(cards)
     session.flush()
+    payments = []
     for _ in range(rng.randint(5, 25)):
         card = rng.choice(cards)
         kind = rng.choice([CARD_PAYMENT] * 6 + ["transfer_out", "transfer_in", "top_up"])
         amount = rng.randint(100, 20_000) if kind == CARD_PAYMENT else rng.randint(1_000, 100_000)
-        session.add(
-            Transaction(
-                account_id=account.id,
-                card_id=card.id if kind == CARD_PAYMENT else None,
-                kind=kind,
-                status=rng.choice(["completed"] * 8 + ["pending", "reverted"]),
-                amount_cents=-amount if kind in (CARD_PAYMENT, "transfer_out") else amount,
-                currency="GBP",
-                counterparty=rng.choice(MERCHANTS) if kind == CARD_PAYMENT else fake.name(),
-                created_at=today - timedelta(minutes=rng.randint(10, 60 * 24 * 90)),
-            )
+        payments.append(
+            {
+                "account_id": account.id,
+                "card_id": card.id if kind == CARD_PAYMENT else None,
+                "kind": kind,
+                "status": rng.choice(["completed"] * 8 + ["pending", "reverted"]),
+                "amount_cents": -amount if kind in (CARD_PAYMENT, "transfer_out") else amount,
+                "currency": "GBP",
+                "counterparty": rng.choice(MERCHANTS) if kind == CARD_PAYMENT else fake.name(),
+                "created_at": today - timedelta(minutes=rng.randint(10, 60 * 24 * 90)),
+            }
         )
+    return payments
 
 
 def _seed_ticket(
@@ -301,25 +193,7 @@ def _seed_ticket(
             subject=subject,
             text=text,
             resolution=resolution,
-            packet={
-                "summary": f"The customer wrote: {text}",
-                "intents": [{"intent": category, "confidence": 0.9}],
-                "entities": [],
-                "slots": {},
-                "bot_attempts": [],
-                "sentiment_trend": {
-                    "trend": trend([mood]),
-                    "scores": [round(mood.compound, 3)],
-                    "frustration": [round(mood.frustration, 3)],
-                },
-                "customer": {
-                    "id": customer.id,
-                    "name": customer.name,
-                    "segment": customer.segment,
-                },
-                "similar_tickets": [],
-                "reason": HandoffReason.CUSTOMER_REQUEST,
-            },
+            packet=handoff_packet(text, category, mood, customer.id, customer.name),
             created_at=opened,
             claimed_at=claimed,
             resolved_at=resolved,

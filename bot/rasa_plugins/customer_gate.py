@@ -53,7 +53,7 @@ class CustomerGate:
         """The customer a token names; None without a token; 401 for a token that fails."""
         if token is None:
             return None
-        customer_id = verified_customer(self.token_key, token, self.store.customers.exists)
+        customer_id = verified_customer(self.token_key, token, self.store.customers.resolve)
         if customer_id is None:
             raise invalid_token()
         return customer_id
@@ -75,7 +75,7 @@ class CustomerGate:
 
     def token_customer(self, token: object) -> int | None:
         """The customer a valid token names, else None (never raises: for bookkeeping)."""
-        return verified_customer(self.token_key, token, self.store.customers.exists)
+        return verified_customer(self.token_key, token, self.store.customers.resolve)
 
     def may_join_as(self, conversation_id: str, customer_id: int | None) -> bool:
         """Whether a socket whose token named this customer (`token_customer`) may receive

@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bot.crm.enums import Sender
+from bot.crm.enums import ContactChannel, Sender
+from bot.crm.models import Contact
 from bot.crm.store import CRMStore, InvalidCursor, MessageRecord, NotFound
+from bot.crm.store.base import as_utc
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 
@@ -69,6 +73,32 @@ def test_the_first_known_customer_is_linked_to_the_conversation(seeded_store: CR
     seeded_store.conversations.record_message(record("c1", "k2", 1, customer_id=3))
     seeded_store.conversations.record_message(record("c1", "k3", 2, customer_id=4))
     assert seeded_store.conversations.get("c1")["customer_id"] == 3
+
+
+def contacts_since(store: CRMStore, since: datetime) -> list[tuple[int, str]]:
+    """(customer, channel) of the contacts recorded at or after `since`."""
+    with Session(store.engine) as session:
+        rows = session.execute(
+            select(Contact.customer_id, Contact.channel, Contact.at).order_by(Contact.id)
+        ).all()
+    return [(customer, channel) for customer, channel, at in rows if as_utc(at) >= since]
+
+
+def test_binding_records_one_chat_contact_per_conversation(seeded_store: CRMStore) -> None:
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    conversations = seeded_store.conversations
+    conversations.record_message(record("anonymous", "k1", 0))
+
+    assert conversations.bind("fresh", 3) == 3
+    assert conversations.bind("fresh", 3) == 3, "a re-bind adds nothing"
+    assert conversations.bind("fresh", 4) == 3, "a refused bind adds nothing"
+    assert conversations.bind("anonymous", 4) == 4
+    assert conversations.bind("anonymous", 4) == 4
+
+    assert contacts_since(seeded_store, started) == [
+        (3, ContactChannel.CHAT.value),
+        (4, ContactChannel.CHAT.value),
+    ]
 
 
 def test_unknown_conversation_raises_not_found(store: CRMStore) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import datetime, timezone
 
 import pytest
 
@@ -165,3 +166,20 @@ def test_a_supervisor_reassigns_a_live_handoff_to_an_active_agent(store: CRMStor
     store.handoffs.resolve(ticket, stand_in, "done", True)
     with pytest.raises(Conflict):
         store.handoffs.reassign(ticket, holder)
+
+
+def test_a_handoff_is_due_when_the_segment_sla_says(store: CRMStore) -> None:
+    due = datetime(2026, 11, 1, 9, 15, tzinfo=timezone.utc)
+    ticket = store.handoffs.open(
+        conversation_id="c-sla",
+        customer_id=None,
+        reason=HandoffReason.SEGMENT_STRATEGY,
+        priority=1,
+        subject="Customer is frustrated",
+        text="this is a bit annoying",
+        packet={},
+        due_at=due,
+    )
+    assert store.handoffs.get(ticket)["due_at"] == "2026-11-01T09:15:00Z"
+    assert store.handoffs.list(TicketStatus.OPEN)[0]["due_at"] == "2026-11-01T09:15:00Z"
+    assert store.handoffs.get(open_handoff(store, "c-no-sla"))["due_at"] is None

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from bot.crm.database import alembic_config, create_crm_engine, migrate
 from bot.crm.models import Base, Card, Customer, Ticket, Transaction
 from bot.crm.seed import seed_demo
+from bot.crm.seed_people import LOOKALIKES, PLANTED_DUPLICATES
 from bot.crm.store import CRMStore
 from tests.conftest import SEED_DAY
 
@@ -62,11 +63,13 @@ def test_0003_makes_the_bootstrap_admin_an_admin_and_downgrades_cleanly(database
 def test_demo_seed_has_customers_cards_transactions_and_resolved_tickets(
     store: CRMStore,
 ) -> None:
-    assert seed_demo(store.engine, today=SEED_DAY) == 200
+    # 200 first draws, then new joiners, look-alikes and planted duplicates after them.
+    created = seed_demo(store.engine, today=SEED_DAY)
+    assert created == 200 + 200 // 10 + LOOKALIKES + PLANTED_DUPLICATES
     with Session(store.engine) as session:
-        assert session.scalar(select(func.count(Customer.id))) == 200
+        assert session.scalar(select(func.count(Customer.id))) == created
         customers_with_cards = session.scalar(select(func.count(func.distinct(Card.customer_id))))
-        assert customers_with_cards == 200
+        assert customers_with_cards == created
         assert session.scalar(select(func.count(Transaction.id))) >= 200 * 5
         resolved = session.scalars(select(Ticket).where(Ticket.status == "resolved")).all()
         assert len(resolved) >= 50

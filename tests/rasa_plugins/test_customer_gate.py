@@ -7,9 +7,13 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from bot.crm.enums import Sender
+from bot.crm.enums import ContactChannel, Sender
+from bot.crm.models import Contact
 from bot.crm.store import CRMStore, MessageRecord, NotFound
+from bot.crm.store.base import as_utc
 from bot.identity import claimed_customer, issue_customer_token
 from bot.json_input import HttpError
 from bot.rasa_plugins.customer_gate import CustomerGate
@@ -39,6 +43,17 @@ def anonymous_message(store: CRMStore, conversation_id: str) -> None:
             created_at=datetime.now(timezone.utc),
         )
     )
+
+
+def chat_contacts(store: CRMStore, since: datetime) -> list[int]:
+    """The customers of the chat contacts recorded at or after `since`, in order."""
+    with Session(store.engine) as session:
+        rows = session.execute(
+            select(Contact.customer_id, Contact.at)
+            .where(Contact.channel == ContactChannel.CHAT.value)
+            .order_by(Contact.id)
+        ).all()
+    return [customer for customer, at in rows if as_utc(at) >= since]
 
 
 @pytest.fixture
@@ -91,7 +106,34 @@ def test_customers_racing_for_one_conversation_bind_exactly_one(
     assert results == [winner] * len(contenders)
 
 
+def test_customers_racing_for_one_conversation_record_one_contact(
+    seeded_store: CRMStore,
+) -> None:
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    contenders = list(range(1, 9))
+    start = threading.Barrier(len(contenders))
+
+    def bind(customer_id: int) -> int:
+        start.wait()
+        return seeded_store.conversations.bind("conv-race", customer_id)
+
+    with ThreadPoolExecutor(len(contenders)) as pool:
+        results = set(pool.map(bind, contenders))
+    assert chat_contacts(seeded_store, since=started) == list(results), "the winner's chat only"
+
+
 # --------------------------------------------------------------------------------- gate
+
+
+def test_a_signed_in_conversation_counts_as_one_chat_contact(
+    gate: CustomerGate, seeded_store: CRMStore
+) -> None:
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    for _ in range(3):
+        gate.admit("conv-1", {"customer_token": token(A)})
+    gate.admit("conv-2", {"customer_token": token(A)})
+    refused(lambda: gate.admit("conv-1", {"customer_token": token(B)}), 403, "conversation_bound")
+    assert chat_contacts(seeded_store, since=started) == [A, A], "one per conversation"
 
 
 def test_a_verified_customer_binds_and_gets_a_claim_only(gate: CustomerGate) -> None:
@@ -99,6 +141,18 @@ def test_a_verified_customer_binds_and_gets_a_claim_only(gate: CustomerGate) -> 
     assert list(admitted) == ["crm_customer"]
     assert claimed_customer(CLAIM_KEY, "conv-1", admitted["crm_customer"]) == A
     assert gate.store.conversations.bound_customer("conv-1") == A
+
+
+def test_a_merged_customer_is_claimed_as_the_customer_they_were_merged_into(
+    gate: CustomerGate,
+) -> None:
+    """An old widget token of a duplicate the cleaning job merged: the claim, the binding and
+    so every card and payment the bot reads are the kept customer's."""
+    gate.store.cleaning.merge(A, B, 0.9, ["email"], None)
+    admitted = gate.admit("conv-1", {"customer_token": token(B)})
+    assert claimed_customer(CLAIM_KEY, "conv-1", admitted["crm_customer"]) == A
+    assert gate.store.conversations.bound_customer("conv-1") == A
+    assert gate.token_customer(token(B)) == A
 
 
 def test_client_keys_and_client_claims_are_dropped(gate: CustomerGate) -> None:

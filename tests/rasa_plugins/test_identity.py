@@ -46,9 +46,14 @@ def test_a_signed_payload_names_only_an_integer_customer(payload: object) -> Non
 
 def test_a_verified_customer_must_still_exist() -> None:
     token = issue_customer_token(TOKEN_KEY, 42)
-    assert verified_customer(TOKEN_KEY, token, lambda customer_id: customer_id == 42) == 42
-    assert verified_customer(TOKEN_KEY, token, lambda _customer_id: False) is None
-    assert verified_customer(TOKEN_KEY, "forged", lambda _customer_id: True) is None
+    assert verified_customer(TOKEN_KEY, token, lambda customer_id: customer_id) == 42
+    assert verified_customer(TOKEN_KEY, token, lambda _customer_id: None) is None
+    assert verified_customer(TOKEN_KEY, "forged", lambda customer_id: customer_id) is None
+
+
+def test_a_merged_customer_is_served_as_the_customer_they_were_merged_into() -> None:
+    token = issue_customer_token(TOKEN_KEY, 225)
+    assert verified_customer(TOKEN_KEY, token, {225: 33}.get) == 33
 
 
 def test_a_claim_names_its_customer_in_its_own_conversation_only() -> None:

@@ -13,8 +13,10 @@ from bot.console.routes import (
     customers,
     handoffs,
     health,
+    jobs,
     live,
     pages,
+    segments,
     staff,
 )
 
@@ -27,5 +29,7 @@ ROUTES: tuple[Route, ...] = (
     *handoffs.ROUTES,
     *live.ROUTES,
     *audit.ROUTES,
+    *jobs.ROUTES,
+    *segments.ROUTES,
     *pages.ROUTES,
 )

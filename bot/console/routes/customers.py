@@ -1,4 +1,5 @@
-"""Customers: an agent reads a profile; a supervisor issues a widget token naming a customer."""
+"""Customers: an agent finds customers and reads one with what the batch jobs concluded about
+them; a supervisor issues a widget token naming a customer."""
 
 from __future__ import annotations
 
@@ -7,22 +8,56 @@ import asyncio
 from aiohttp import web
 
 from bot.console.access import Route
-from bot.console.audit import Target, record
+from bot.console.audit import ANY, Target, record
 from bot.console.context import SETTINGS, STORE
 from bot.console.errors import ApiError
-from bot.console.requests import int_path
+from bot.console.requests import MAX_DB_INT, cursor_param, int_param, int_path, text_param
 from bot.crm.enums import AuditAction, StaffRole
+from bot.crm.store import CRMStore
+from bot.crm.store.records import CustomerDetail
 from bot.identity import CUSTOMER_TOKEN_MAX_AGE_S, issue_customer_token
 from bot.settings import KeyPurpose
+
+MAX_QUERY_CHARS = 100
+
+
+async def list_customers(request: web.Request) -> web.Response:
+    segment_id = int_param(request, "segment", None, 1, MAX_DB_INT)
+    query = text_param(request, "q", MAX_QUERY_CHARS)
+    items, next_cursor = await asyncio.to_thread(
+        request.app[STORE].customers.search,
+        segment_id=segment_id,
+        q=query,
+        limit=int_param(request, "limit", 50, 1, 200),
+        cursor=cursor_param(request),
+    )
+    await record(
+        request,
+        AuditAction.LIST_CUSTOMERS,
+        Target.CUSTOMER,
+        ANY,
+        detail={
+            "segment": segment_id,
+            "q": query,
+            "customer_ids": [item["id"] for item in items],
+        },
+    )
+    return web.json_response({"customers": items, "next_cursor": next_cursor})
+
+
+def customer_detail(store: CRMStore, customer_id: int) -> CustomerDetail:
+    """The profile (a merged customer's id names the one kept) with the customer's view."""
+    profile = store.customers.profile(customer_id)
+    return {**profile, **store.customer_view.view(profile["id"])}
 
 
 async def get_customer(request: web.Request) -> web.Response:
     customer_id = int_path(request, "customer_id")
-    profile = await asyncio.to_thread(request.app[STORE].customers.profile, customer_id)
+    detail = await asyncio.to_thread(customer_detail, request.app[STORE], customer_id)
     await record(
-        request, AuditAction.READ_CUSTOMER, Target.CUSTOMER, customer_id, customer_id=customer_id
+        request, AuditAction.READ_CUSTOMER, Target.CUSTOMER, customer_id, customer_id=detail["id"]
     )
-    return web.json_response(profile)
+    return web.json_response(detail)
 
 
 async def create_widget_token(request: web.Request) -> web.Response:
@@ -44,6 +79,13 @@ async def create_widget_token(request: web.Request) -> web.Response:
 
 
 ROUTES = (
+    Route(
+        "GET",
+        "/api/v1/customers",
+        list_customers,
+        name="list_customers",
+        role=StaffRole.AGENT,
+    ),
     Route(
         "GET",
         "/api/v1/customers/{customer_id}",

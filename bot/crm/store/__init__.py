@@ -9,15 +9,22 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from bot.crm.store.activity import ActivityStore
 from bot.crm.store.audit import AuditStore
 from bot.crm.store.base import Conflict, InvalidCursor, NotFound
+from bot.crm.store.cleaning import CleaningStore
 from bot.crm.store.conversations import ConversationStore
+from bot.crm.store.customer_view import CustomerViewStore
 from bot.crm.store.customers import CustomerStore
 from bot.crm.store.feedback import FeedbackStore
 from bot.crm.store.handoffs import HandoffStore
+from bot.crm.store.insights import InsightStore
+from bot.crm.store.jobs import JobRunStore
 from bot.crm.store.records import AuditEntry, CardInfo, MessageRecord, StaffInfo
+from bot.crm.store.segments import SegmentStore
 from bot.crm.store.sessions import SessionStore
 from bot.crm.store.staff import StaffStore
+from bot.crm.store.strategies import StrategyStore
 from bot.crm.store.tickets import TicketStore
 
 __all__ = [
@@ -39,12 +46,19 @@ class CRMStore:
         self.engine = engine
         self.conversations = ConversationStore(engine)
         self.customers = CustomerStore(engine)
+        self.cleaning = CleaningStore(engine)
+        self.customer_view = CustomerViewStore(engine)
         self.tickets = TicketStore(engine)
         self.handoffs = HandoffStore(engine)
         self.staff = StaffStore(engine)
         self.sessions = SessionStore(engine)
         self.audit = AuditStore(engine)
         self.feedback = FeedbackStore(engine)
+        self.insights = InsightStore(engine)
+        self.strategies = StrategyStore(engine)
+        self.jobs = JobRunStore(engine)
+        self.activity = ActivityStore(engine)
+        self.segments = SegmentStore(engine)
 
     def ping(self) -> None:
         """Raise if the database cannot be reached; the health check calls it."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Any, TypeVar
@@ -17,6 +17,11 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.elements import ColumnElement
 
 Row = TypeVar("Row")
+
+
+MAX_DB_INT = 2**31 - 1
+"""The largest id an Integer column holds on either database (PostgreSQL's int4); a
+cursor or path naming a bigger one names nothing."""
 
 
 class NotFound(LookupError):
@@ -67,6 +72,19 @@ def split_page(
     return rows[:limit], encode_cursor(at, str(key))
 
 
+def batches(items: Iterable[Row], size: int) -> Iterator[list[Row]]:
+    """`items` in lists of `size` (the last may be shorter): bounded statements and memory
+    for any number of rows, and `IN (...)` lists within the database's parameter limit."""
+    batch: list[Row] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 class StoreBase:
     """One domain of the store over a shared engine; callers get plain values, never sessions."""
 
@@ -107,5 +125,7 @@ class StoreBase:
             key = key_type(raw_key)
         except ValueError as error:
             raise InvalidCursor(f"invalid cursor {cursor!r}") from error
+        if isinstance(key, int) and not -MAX_DB_INT - 1 <= key <= MAX_DB_INT:
+            raise InvalidCursor(f"invalid cursor {cursor!r}")
         at = self._db_time(at)
         return or_(at_column < at, and_(at_column == at, key_column < key))

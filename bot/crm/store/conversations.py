@@ -7,8 +7,8 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from bot.crm.enums import ConversationStatus, Sender, TicketKind, TicketStatus
-from bot.crm.models import Conversation, Message, Ticket
+from bot.crm.enums import ContactChannel, ConversationStatus, Sender, TicketKind, TicketStatus
+from bot.crm.models import Contact, Conversation, Message, Ticket
 from bot.crm.store.base import NotFound, StoreBase, as_utc, iso, split_page
 from bot.crm.store.records import (
     ConversationDetail,
@@ -74,10 +74,12 @@ class ConversationStore(StoreBase):
         A conversation belongs to at most one verified customer. Insert-or-ignore, then an
         UPDATE only while no customer is set: of two customers racing for the same
         conversation exactly one wins, on SQLite and PostgreSQL alike, and both learn which.
+        The winning bind also records the chat as one `Contact`, in the same transaction, so
+        live conversations count in the channel and segmentation jobs; a re-bind adds none.
         """
         now = datetime.now(timezone.utc)
         with self._session() as session:
-            session.execute(
+            inserted = session.execute(
                 self._insert(Conversation)
                 .values(
                     id=conversation_id,
@@ -87,13 +89,15 @@ class ConversationStore(StoreBase):
                     last_message_at=now,
                 )
                 .on_conflict_do_nothing(index_elements=["id"])
-            )
-            session.execute(
+            ).rowcount
+            bound = session.execute(
                 update(Conversation)
                 .where(Conversation.id == conversation_id, Conversation.customer_id.is_(None))
                 .values(customer_id=customer_id)
                 .execution_options(synchronize_session=False)
-            )
+            ).rowcount
+            if inserted or bound:
+                session.add(Contact(customer_id=customer_id, channel=ContactChannel.CHAT, at=now))
             return session.scalar(
                 select(Conversation.customer_id).where(Conversation.id == conversation_id)
             )

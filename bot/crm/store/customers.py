@@ -5,12 +5,19 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
 from bot.crm.enums import CardStatus
-from bot.crm.models import Card, Customer, Transaction
-from bot.crm.store.base import NotFound, StoreBase, as_utc, iso
-from bot.crm.store.records import CardInfo, CardView, CustomerProfile, Payment
+from bot.crm.models import Card, Customer, Segment, SegmentAssignment, Transaction
+from bot.crm.store.base import NotFound, StoreBase, as_utc, iso, split_page
+from bot.crm.store.records import (
+    CardInfo,
+    CardView,
+    CustomerListItem,
+    CustomerProfile,
+    Payment,
+)
 
 CARD_PAYMENT = "card_payment"
 VIRTUAL = "virtual"
@@ -20,14 +27,21 @@ CARD_YEARS = 3
 
 
 class CustomerStore(StoreBase):
-    def exists(self, customer_id: int) -> bool:
+    def resolve(self, customer_id: int) -> int | None:
+        """The id to serve this customer under: their own, or that of the customer the cleaning
+        job merged them into (an old widget token still signs in); None if unknown or erased."""
         with self._session() as session:
-            customer = session.get(Customer, customer_id)
-            return customer is not None and customer.erased_at is None
+            customer = resolved_customer(session, customer_id)
+            return None if customer is None or customer.erased_at is not None else customer.id
+
+    def exists(self, customer_id: int) -> bool:
+        """True for a customer in use, or one merged into a customer in use."""
+        return self.resolve(customer_id) is not None
 
     def profile(self, customer_id: int) -> CustomerProfile:
+        """The customer's profile; a merged id gives the customer it was merged into."""
         with self._session() as session:
-            customer = session.get(Customer, customer_id)
+            customer = resolved_customer(session, customer_id)
             if customer is None or customer.erased_at is not None:
                 raise NotFound(f"customer {customer_id} not found")
             return {
@@ -36,10 +50,65 @@ class CustomerStore(StoreBase):
                 "email": customer.email,
                 "phone": customer.phone,
                 "city": customer.city,
-                "segment": customer.segment,
                 "created_at": iso(customer.created_at),
                 "cards": [_card_view(card) for card in customer.cards],
             }
+
+    def search(
+        self,
+        *,
+        segment_id: int | None = None,
+        q: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> tuple[list[CustomerListItem], str | None]:
+        """Customers newest first, each with their current segment; merged and erased ones hidden.
+
+        `q` matches part of the name or e-mail, whatever the case; `segment_id` keeps the
+        customers currently in that segment.
+        """
+        current = (
+            select(SegmentAssignment.customer_id, Segment.id, Segment.name)
+            .join(Segment, Segment.id == SegmentAssignment.segment_id)
+            .where(SegmentAssignment.valid_to.is_(None), Segment.retired_at.is_(None))
+            .subquery()
+        )
+        query = (
+            select(Customer, current.c.id, current.c.name)
+            .outerjoin(current, current.c.customer_id == Customer.id)
+            .where(Customer.merged_into_id.is_(None), Customer.erased_at.is_(None))
+        )
+        if segment_id is not None:
+            query = query.where(current.c.id == segment_id)
+        if q:
+            needle = q.lower()
+            query = query.where(
+                or_(
+                    func.lower(Customer.name).contains(needle, autoescape=True),
+                    func.lower(Customer.email).contains(needle, autoescape=True),
+                )
+            )
+        if cursor:
+            query = query.where(
+                self._after_cursor(cursor, Customer.created_at, Customer.id, key_type=int)
+            )
+        query = query.order_by(Customer.created_at.desc(), Customer.id.desc()).limit(limit + 1)
+        with self._session() as session:
+            rows = session.execute(query).all()
+        page, next_cursor = split_page(rows, limit, lambda row: (row[0].created_at, row[0].id))
+        items: list[CustomerListItem] = [
+            {
+                "id": customer.id,
+                "name": customer.name,
+                "email": customer.email,
+                "city": customer.city,
+                "segment_id": segment,
+                "segment": segment_name,
+                "created_at": iso(customer.created_at),
+            }
+            for customer, segment, segment_name in page
+        ]
+        return items, next_cursor
 
     def cards(self, customer_id: int) -> list[CardInfo]:
         """The customer's cards, most recently ordered first."""
@@ -104,6 +173,16 @@ class CustomerStore(StoreBase):
             session.add(replacement)
             session.flush()
             return _card_info(card), _card_info(replacement)
+
+
+def resolved_customer(session: Session, customer_id: int) -> Customer | None:
+    """The customer, or the one the cleaning job merged it into (an old widget token
+    still signs in); merges repoint earlier merges, so one hop is all there is. The one
+    rule for following a merge: `CustomerStore.resolve` and the strategies read it."""
+    customer = session.get(Customer, customer_id)
+    if customer is not None and customer.merged_into_id is not None:
+        customer = session.get(Customer, customer.merged_into_id)
+    return customer
 
 
 def _replacement(card: Card, now: datetime, taken: set[str]) -> Card:

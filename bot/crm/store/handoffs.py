@@ -35,8 +35,12 @@ class HandoffStore(StoreBase):
         text: str,
         packet: dict[str, Any],
         category: str | None = None,
+        due_at: datetime | None = None,
     ) -> int:
-        """Queue the conversation for a person, once: an open or claimed handoff is reused."""
+        """Queue the conversation for a person, once: an open or claimed handoff is reused.
+
+        `due_at` is when a person should have answered (the customer's segment SLA).
+        """
         now = datetime.now(timezone.utc)
         with self._session() as session:
             conversation = ensure_conversation(session, conversation_id, customer_id, now)
@@ -61,6 +65,7 @@ class HandoffStore(StoreBase):
                 text=text,
                 packet={**packet, "reason": reason},
                 created_at=now,
+                due_at=due_at,
             )
             session.add(ticket)
             session.flush()
@@ -321,4 +326,5 @@ def _handoff_view(ticket: Ticket) -> HandoffView:
         "created_at": iso(ticket.created_at),
         "claimed_at": iso(ticket.claimed_at),
         "resolved_at": iso(ticket.resolved_at),
+        "due_at": iso(ticket.due_at),
     }

@@ -136,6 +136,8 @@ class HandoffView(TypedDict):
     created_at: str
     claimed_at: str | None
     resolved_at: str | None
+    due_at: str | None
+    """When a person should have answered, by the customer's segment strategy's SLA."""
 
 
 class Changes(TypedDict):
@@ -162,9 +164,85 @@ class CustomerProfile(TypedDict):
     email: str | None
     phone: str | None
     city: str | None
-    segment: str | None
     created_at: str
     cards: list[CardView]
+
+
+class SegmentView(TypedDict):
+    id: int
+    name: str
+    description: str
+
+
+class StrategyView(TypedDict):
+    """How the customer is served: their segment's strategy, or the default one (`default`)."""
+
+    tone: str
+    greeting: str
+    offers: list[str]
+    priority: int
+    handoff_threshold: float
+    sla_minutes: int
+    default: bool
+
+
+class RiskView(TypedDict):
+    """The risk job's calibrated score and the features that pushed it up."""
+
+    score: float
+    drivers: list[Any]
+    at_risk: bool
+
+
+class ChannelView(TypedDict):
+    channel: str
+    confidence: float | None
+
+
+class HoldingView(TypedDict):
+    product: str
+    opened_at: str
+
+
+class CrossSellHint(TypedDict):
+    """A product the customer lacks that holders of `because` tend to have too."""
+
+    product: str
+    because: list[str]
+    confidence: float
+    lift: float
+
+
+class CrossSell(TypedDict):
+    """Hints for the agent, or none and why (`withheld`) when selling would be wrong now."""
+
+    hints: list[CrossSellHint]
+    withheld: str | None
+
+
+class CustomerView(TypedDict):
+    """What the batch jobs concluded about a customer, as an agent should act on it."""
+
+    segment: SegmentView | None
+    strategy: StrategyView
+    risk: RiskView | None
+    preferred_channel: ChannelView | None
+    holdings: list[HoldingView]
+    cross_sell: CrossSell
+
+
+class CustomerDetail(CustomerProfile, CustomerView):
+    """A customer's profile with their view: what GET /api/v1/customers/{id} answers."""
+
+
+class CustomerListItem(TypedDict):
+    id: int
+    name: str
+    email: str | None
+    city: str | None
+    segment_id: int | None
+    segment: str | None
+    created_at: str
 
 
 class Payment(TypedDict):
