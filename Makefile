@@ -48,4 +48,7 @@ bench: install
 	$(BIN)/python -m bench.summaries --data $(DATASETS)/dialogsum --repeats 3
 	$(BIN)/python -m bench.pii --cases bench/data/pii_cases.jsonl --repeats 3
 	$(BIN)/python -m bench.pii --cases bench/data/pii_unseen.jsonl --repeats 3
+	$(BIN)/python -m bench.segments
+	$(BIN)/python -m bench.segment_scale --repeats 3
+	$(BIN)/python -m bench.risk --repeats 5
 	$(BIN)/python -m bench.report

@@ -5,7 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SECTIONS = ("intent", "similar", "summaries", "pii", "pii_unseen", "pii_sets")
+SECTIONS = (
+    "intent",
+    "similar",
+    "summaries",
+    "pii",
+    "pii_unseen",
+    "pii_sets",
+    "segments",
+    "segment_scale",
+    "risk",
+)
 HEADER = """# Benchmarks
 
 Every figure below comes from a command in `bench/`, with its baselines measured in the same
