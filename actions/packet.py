@@ -15,12 +15,29 @@ from actions.tracker_view import TrackerView
 from bot.crm.enums import HandoffReason, Sender
 from bot.crm.store import CRMStore, NotFound
 from bot.crm.ticket_search import TicketSearch
-from nlp.sentiment import NEGATIVE_AT, SentimentScore, score_conversation, trend
+from nlp.sentiment import (
+    FRUSTRATED_AT,
+    NEGATIVE_AT,
+    SentimentScore,
+    score_conversation,
+    trend,
+)
 from nlp.summarize import ThreadSummarizer, Turn
 
 INTERNAL_SLOTS = {"requested_slot", "session_started_metadata"}
 SIMILAR_TICKETS = 3
 ASK_FOR_HUMAN = "ask_for_human"
+COMPLAINT_INTENTS = frozenset(
+    {
+        "frustrated",
+        "transaction_charged_twice",
+        "card_payment_fee_charged",
+        "Refund_not_showing_up",
+        "terminate_account",
+    }
+)
+"""Intents that complain about the bank, or announce leaving it: no cross-selling then."""
+FRUSTRATION_REASONS = frozenset({HandoffReason.FRUSTRATION, HandoffReason.SEGMENT_STRATEGY})
 
 
 def moods(turns: Sequence[Turn]) -> list[SentimentScore]:
@@ -41,14 +58,45 @@ def moods(turns: Sequence[Turn]) -> list[SentimentScore]:
     ]
 
 
-def customer_card(store: CRMStore, customer_id: int | None) -> dict[str, Any] | None:
+def is_complaining(
+    intents: Sequence[str | None], sentiments: Sequence[SentimentScore], reason: HandoffReason
+) -> bool:
+    """Whether the conversation reads as a complaint: no moment to sell anything.
+
+    A worsening mood, a message with a frustration cue, a complaint intent, or a handoff
+    that frustration triggered (by the default rules or by the segment's lower threshold).
+    """
+    return (
+        trend(sentiments) == "worsening"
+        or any(score.frustration >= FRUSTRATED_AT for score in sentiments)
+        or any(intent in COMPLAINT_INTENTS for intent in intents)
+        or reason in FRUSTRATION_REASONS
+    )
+
+
+def customer_card(
+    store: CRMStore, customer_id: int | None, complaining: bool = False
+) -> dict[str, Any] | None:
+    """Who the customer is and how to serve them: segment, strategy, risk, channel, hints."""
     if customer_id is None:
         return None
     try:
         profile = store.customers.profile(customer_id)
     except NotFound:
         return None
-    return {"id": profile["id"], "name": profile["name"], "segment": profile["segment"]}
+    view = store.customer_view.view(profile["id"], complaining=complaining)
+    segment = view["segment"]
+    return {
+        "id": profile["id"],
+        "name": profile["name"],
+        "segment": segment["name"] if segment else None,
+        "segment_id": segment["id"] if segment else None,
+        "segment_description": segment["description"] if segment else None,
+        "strategy": view["strategy"],
+        "risk": view["risk"],
+        "preferred_channel": view["preferred_channel"],
+        "cross_sell": view["cross_sell"],
+    }
 
 
 def build_packet(
@@ -86,7 +134,11 @@ def build_packet(
             "scores": [round(s.compound, 3) for s in sentiments],
             "frustration": [round(s.frustration, 3) for s in sentiments],
         },
-        "customer": customer_card(store, customer_id),
+        "customer": customer_card(
+            store,
+            customer_id,
+            is_complaining([score.intent for score in view.intents], sentiments, reason),
+        ),
         "similar_tickets": search.query(request, SIMILAR_TICKETS) if request else [],
         "reason": reason,
     }

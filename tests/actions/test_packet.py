@@ -1,4 +1,5 @@
-"""The handoff packet as an agent reads it: this handoff only, no internal triggers, fair mood."""
+"""The handoff packet as an agent reads it: this handoff only, no internal triggers, fair mood,
+and the customer's segment, strategy, risk, channel and cross-sell hints (none to a complainer)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from rasa_sdk import Tracker
 
 from actions.packet import build_packet
 from actions.tracker_view import read_tracker
+from analytics.thresholds import WITHHELD_AT_RISK, WITHHELD_COMPLAINING
 from bot.crm.enums import HandoffReason
 from bot.crm.store import CRMStore
+from tests.crm.test_customer_view import HOME, MORTGAGE, T0, add, customers, rule, run
 
 
 class NoSimilarTickets:
@@ -49,7 +52,12 @@ FIRST_HANDOFF = [
 ]
 
 
-def packet(events: list[dict], store: CRMStore) -> dict:
+def packet(
+    events: list[dict],
+    store: CRMStore,
+    customer_id: int | None = None,
+    reason: HandoffReason = HandoffReason.CUSTOMER_REQUEST,
+) -> dict:
     tracker = Tracker(
         sender_id="conv-packet",
         slots={},
@@ -61,9 +69,7 @@ def packet(events: list[dict], store: CRMStore) -> dict:
         latest_action_name="action_listen",
     )
     view = read_tracker(tracker)
-    return build_packet(
-        view, HandoffReason.CUSTOMER_REQUEST, None, store, NoSimilarTickets(), frozenset()
-    )
+    return build_packet(view, reason, customer_id, store, NoSimilarTickets(), frozenset())
 
 
 def test_a_second_handoff_covers_only_what_came_after_the_first(store: CRMStore) -> None:
@@ -119,3 +125,56 @@ def test_an_angry_request_for_an_agent_still_shows_frustration(store: CRMStore) 
     mood = packet(angry, store)["sentiment_trend"]
     assert mood["trend"] == "worsening"
     assert max(mood["frustration"]) > 0.35
+
+
+CALM = [
+    user("hello", "greet"),
+    bot("Hi! How can I help?"),
+    user("can I speak to an agent please", "ask_for_human"),
+]
+
+
+def test_the_customer_card_carries_segment_strategy_risk_channel_and_hints(
+    store: CRMStore,
+) -> None:
+    customers(store)
+    add(store, rule(run(store, "rules", T0), [MORTGAGE], [HOME], 0.8, 2.5))
+
+    card = packet(CALM, store, customer_id=1)["customer"]
+
+    assert {key: card[key] for key in ("id", "name", "segment", "segment_id")} == {
+        "id": 1,
+        "name": "Ann Lee",
+        "segment": "Loyal, high value",
+        "segment_id": 10,
+    }
+    assert card["segment_description"].startswith("Long-standing")
+    assert card["strategy"]["tone"] == "warm" and card["strategy"]["handoff_threshold"] == 0.45
+    assert card["risk"]["score"] == 0.12
+    assert card["preferred_channel"] == {"channel": "phone", "confidence": 0.82}
+    assert card["cross_sell"] == {
+        "hints": [{"product": HOME, "because": [MORTGAGE], "confidence": 0.8, "lift": 2.5}],
+        "withheld": None,
+    }
+    assert packet(CALM, store)["customer"] is None, "anonymous"
+    assert packet(CALM, store, customer_id=999)["customer"] is None, "unknown"
+
+
+def test_no_hints_for_a_complaining_or_at_risk_customer(store: CRMStore) -> None:
+    customers(store)
+    add(store, rule(run(store, "rules", T0), [MORTGAGE], [HOME], 0.8, 2.5))
+    angry = [
+        user("hello", "greet"),
+        bot("Hi! How can I help?"),
+        user("this is useless, I told you already, get me a human now", "ask_for_human"),
+    ]
+    complaint = [user("I was charged twice for one coffee", "transaction_charged_twice")]
+    withheld = {"hints": [], "withheld": WITHHELD_COMPLAINING}
+
+    assert packet(angry, store, customer_id=1)["customer"]["cross_sell"] == withheld
+    assert packet(complaint, store, customer_id=1)["customer"]["cross_sell"] == withheld
+    by_strategy = packet(CALM, store, customer_id=1, reason=HandoffReason.SEGMENT_STRATEGY)
+    assert by_strategy["customer"]["cross_sell"] == withheld
+    at_risk = packet(CALM, store, customer_id=2)["customer"]
+    assert at_risk["cross_sell"] == {"hints": [], "withheld": WITHHELD_AT_RISK}
+    assert at_risk["segment"] == "High value, at risk" and at_risk["strategy"]["priority"] == 1

@@ -343,7 +343,7 @@ def test_a_customer_reaches_a_person_through_the_widget(
     bot_messages = len(bubbles(root, "bot"))
     question = "Found it under <Cards>, thanks! Is my old card blocked as well?"
     say(customer, question)
-    wait_for(agent, lambda d: ("customer", question) in agent_transcript(d), 10, "not live")
+    wait_for(agent, lambda d: ("customer", question) in agent_transcript(d), 30, "not live")
     assert not root.find_elements(By.CSS_SELECTOR, ".nw-log cards")
     assert not agent.find_elements(By.CSS_SELECTOR, "#transcript cards")
     assert transcript(root)[-1] == ("customer", question)

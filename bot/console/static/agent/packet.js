@@ -1,31 +1,21 @@
 /*
- * The handoff packet beside the transcript: why the customer is here, who they are, what the
- * bot understood and tried, their mood, and similar tickets resolved before.
+ * The handoff packet beside the transcript: why the customer is here, who they are and how to
+ * serve them (customer.js), what the bot understood and tried, their mood, and similar
+ * tickets resolved before.
  */
 
 import { $, el } from "../lib/dom.js";
 import { HandoffReason } from "../lib/enums.js";
 import { humanize, percent } from "../lib/format.js";
+import { customerSections } from "./customer.js";
+import { definitions, section } from "./sections.js";
 
 const REASONS = {
   [HandoffReason.CUSTOMER_REQUEST]: "The customer asked for a person",
   [HandoffReason.FRUSTRATION]: "The customer is frustrated",
   [HandoffReason.REPEATED_FALLBACK]: "The bot did not understand twice",
+  [HandoffReason.SEGMENT_STRATEGY]: "Frustrated, and their segment's strategy hands over early",
 };
-
-function section(title, ...content) {
-  const block = el("section", "packet-section");
-  block.append(el("h2", null, title), ...content);
-  return block;
-}
-
-function definitions(pairs) {
-  const list = el("dl", "facts");
-  for (const [term, value] of pairs) {
-    list.append(el("dt", null, term), el("dd", null, value));
-  }
-  return list;
-}
 
 function describe(value) {
   if (value === null || value === undefined) {
@@ -43,19 +33,6 @@ function listSection(title, list, nodes, none) {
 function reasonSection(packet) {
   const reason = REASONS[packet.reason] || humanize(packet.reason);
   return section("Why they're here", el("p", "reason", reason), el("p", "summary", packet.summary || "No summary."));
-}
-
-function customerSection(customer) {
-  return section(
-    "Customer",
-    customer
-      ? definitions([
-          ["Name", customer.name],
-          ["Customer id", customer.id],
-          ["Segment", customer.segment || "not known"],
-        ])
-      : el("p", "muted", "Not signed in: anonymous customer."),
-  );
 }
 
 function intentRow(intent) {
@@ -146,7 +123,7 @@ export function renderPacket(packet) {
   }
   aside.replaceChildren(
     reasonSection(packet),
-    customerSection(packet.customer),
+    ...customerSections(packet.customer),
     listSection("Intents", el("ul", "intents"), (packet.intents || []).map(intentRow), "None recognised."),
     collectedSection(packet),
     listSection("What the bot tried", el("ol", "attempts"), (packet.bot_attempts || []).map(attemptRow), "Nothing yet."),

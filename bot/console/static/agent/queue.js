@@ -1,6 +1,7 @@
 /*
  * The queues, "Mine" (handoffs this agent claimed), "Queue" (handoffs waiting) and, for
- * supervisors, "Claimed by others", in the API's order, and selecting a handoff from them.
+ * supervisors, "Claimed by others", in the API's order, each with its SLA ("due in 12 min",
+ * "overdue"), and selecting a handoff from them.
  */
 
 import { showError } from "../lib/alert.js";
@@ -16,6 +17,24 @@ import { state } from "./state.js";
 import { loadTranscript, showTranscriptLoading } from "./transcript.js";
 
 let refreshTimer = null;
+const OVERDUE = "overdue";
+
+/** The handoff's SLA as the queue shows it: "due in 12 min", "overdue", or "" without one. */
+export function dueLabel(dueAt) {
+  const due = Date.parse(dueAt || "");
+  if (Number.isNaN(due)) {
+    return "";
+  }
+  const minutes = Math.ceil((due - Date.now()) / 60000);
+  if (minutes <= 0) {
+    return OVERDUE;
+  }
+  if (minutes < 60) {
+    return `due in ${minutes} min`;
+  }
+  const rest = minutes % 60;
+  return `due in ${Math.floor(minutes / 60)} h${rest ? ` ${rest} min` : ""}`;
+}
 
 export async function refreshQueues() {
   try {
@@ -91,11 +110,13 @@ function queueItem(handoff) {
     handoff.status === TicketStatus.CLAIMED
       ? `claimed ${formatAge(handoff.claimed_at)}`
       : `waiting ${formatAge(handoff.created_at)}`;
-  button.append(
-    top,
-    el("span", "handoff-subject", handoff.subject || "Handoff"),
-    el("span", "handoff-meta", `${age}${handoff.category ? ` · ${humanize(handoff.category)}` : ""}`),
-  );
+  const meta = el("span", "handoff-meta", `${age}${handoff.category ? ` · ${humanize(handoff.category)}` : ""}`);
+  // The SLA is for picking the handoff up: once claimed, it is no longer "due" or "overdue".
+  const due = handoff.status === TicketStatus.OPEN ? dueLabel(handoff.due_at) : null;
+  if (due) {
+    meta.append(" · ", el("span", due === OVERDUE ? "sla overdue" : "sla", due));
+  }
+  button.append(top, el("span", "handoff-subject", handoff.subject || "Handoff"), meta);
   button.addEventListener("click", () => select(handoff));
   item.append(button);
   return item;
