@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,16 +12,17 @@ from rasa_sdk.types import DomainDict
 
 from actions.handoff_rules import (
     SUBJECT_BY_REASON,
-    frustration_hands_over,
+    frustration_reason,
     main_category,
     misunderstood_twice,
-    priority,
+    queue_priority,
     reason_for,
     ticket_text,
 )
 from actions.intents import general_intents
 from actions.packet import build_packet
 from actions.resources import crm_store, identified_customer, ticket_search
+from actions.strategy import serving_strategies
 from actions.tracker_view import TrackerView, read_tracker
 from bot.crm.enums import HandoffReason
 from bot.crm.store.handoffs import MINUTES_PER_PLACE
@@ -30,19 +32,25 @@ from nlp.sentiment import score_conversation
 def hand_over(
     dispatcher: CollectingDispatcher, view: TrackerView, reason: HandoffReason
 ) -> list[dict[str, Any]]:
-    """Queue the conversation with its packet, tell the customer their place, pause the bot."""
+    """Queue the conversation with its packet, tell the customer their place, pause the bot.
+
+    The customer's segment strategy may make the handoff more urgent than the rules would,
+    and sets when a person should have answered (its SLA).
+    """
     store = crm_store()
     general = general_intents()
     customer_id = identified_customer(view)
+    strategy = serving_strategies().for_customer(customer_id).strategy
     ticket_id = store.handoffs.open(
         conversation_id=view.conversation_id,
         customer_id=customer_id,
         reason=reason,
-        priority=priority(reason, view.turns),
+        priority=queue_priority(reason, view.turns, strategy.priority),
         subject=SUBJECT_BY_REASON[reason],
         text=ticket_text(view.customer_texts),
         packet=build_packet(view, reason, customer_id, store, ticket_search(), general),
         category=main_category(view.turns, general),
+        due_at=datetime.now(timezone.utc) + timedelta(minutes=strategy.sla_minutes),
     )
     place = store.handoffs.queue_position(ticket_id)
     dispatcher.utter_message(
@@ -58,7 +66,12 @@ class ActionHandoff(Action):
 
     Frustration hands over only when it is strong or sustained (actions.handoff_rules), counted
     since an agent last handed the conversation back; milder annoyance is acknowledged with a
-    person on offer, so "a bit annoying" does not jump the queue as an urgent case.
+    person on offer, so "a bit annoying" does not jump the queue as an urgent case. What is
+    strong enough is the customer's segment strategy's threshold: a high-value customer at
+    risk goes to a person at the first sign of frustration. The FrustrationDetector applies
+    that threshold too (bot/rasa_plugins/strategy_threshold.py), so such a customer's mild
+    complaint reaches this action whatever else it was about; the reason is decided here,
+    from the claim verified for this conversation.
     """
 
     def name(self) -> str:
@@ -69,11 +82,15 @@ class ActionHandoff(Action):
     ) -> list[dict[str, Any]]:
         view = read_tracker(tracker)
         reason = reason_for(view.latest_intent)
-        if reason is HandoffReason.FRUSTRATION and not frustration_hands_over(
-            [scored.frustration for scored in score_conversation(view.current.customer_texts)]
-        ):
-            dispatcher.utter_message(response="utter_frustration_heard")
-            return []
+        if reason is HandoffReason.FRUSTRATION:
+            strategy = serving_strategies().for_customer(identified_customer(view)).strategy
+            scores = score_conversation(view.current.customer_texts)
+            reason = frustration_reason(
+                [scored.frustration for scored in scores], strategy.handoff_threshold
+            )
+            if reason is None:
+                dispatcher.utter_message(response="utter_frustration_heard")
+                return []
         return hand_over(dispatcher, view, reason)
 
 

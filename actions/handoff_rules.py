@@ -22,12 +22,15 @@ SUBJECT_BY_REASON = {
     HandoffReason.CUSTOMER_REQUEST: "Customer asked for a person",
     HandoffReason.FRUSTRATION: "Customer is frustrated",
     HandoffReason.REPEATED_FALLBACK: "The bot did not understand twice",
+    HandoffReason.SEGMENT_STRATEGY: "Customer is frustrated; their segment goes to a person early",
 }
 PRIORITY_BY_REASON = {
     HandoffReason.FRUSTRATION: 1,
     HandoffReason.REPEATED_FALLBACK: 2,
+    HandoffReason.SEGMENT_STRATEGY: 2,
     HandoffReason.CUSTOMER_REQUEST: 3,
 }
+"""Before the customer's segment strategy caps it (`queue_priority`)."""
 LOST_CARD = "lost_or_stolen_card"
 URGENT_INTENTS = frozenset({LOST_CARD, "compromised_card", "card_payment_not_recognised"})
 """Card-safety topics: whatever the reason, such a handoff goes first."""
@@ -65,16 +68,42 @@ def misunderstood_twice(latest_intent: str | None, answered: Sequence[BotAttempt
     )
 
 
-def frustration_hands_over(frustrations: Sequence[float]) -> bool:
+def frustration_hands_over(
+    frustrations: Sequence[float], strong: float = STRONG_FRUSTRATION
+) -> bool:
     """Strong frustration in the latest message, or frustration sustained over the last two.
 
-    `frustrations` are the customer's messages' scores (nlp.sentiment), oldest first.
+    `frustrations` are the customer's messages' scores (nlp.sentiment), oldest first; `strong`
+    is what counts as strong for this customer (their segment strategy's handoff threshold).
     """
     if not frustrations:
         return False
-    if frustrations[-1] >= STRONG_FRUSTRATION:
+    if frustrations[-1] >= strong:
         return True
     return len(frustrations) >= 2 and min(frustrations[-2:]) >= SUSTAINED_FRUSTRATION
+
+
+def frustration_reason(frustrations: Sequence[float], threshold: float) -> HandoffReason | None:
+    """Why this frustration goes to a person, or None if it does not.
+
+    Asked when NLU called the latest message `frustrated`. FRUSTRATION when the default rules
+    hand over; SEGMENT_STRATEGY when only the customer's segment strategy does, with a
+    threshold lower than STRONG_FRUSTRATION (a high-value customer at risk is handed over at
+    the first sign). For such a strategy the latest message counts as at least at its
+    threshold: NLU read frustration the lexicon may score 0 ("😡", "why is this so slow?"),
+    and the FrustrationDetector already applied this customer's threshold to the rest. A
+    strategy with a higher threshold asks more patience of the bot before a single message
+    hands over.
+    """
+    if not frustrations:
+        return None
+    scores = list(frustrations)
+    if threshold < STRONG_FRUSTRATION:
+        scores[-1] = max(scores[-1], threshold)
+    if frustration_hands_over(scores, threshold):
+        default = frustration_hands_over(frustrations)
+        return HandoffReason.FRUSTRATION if default else HandoffReason.SEGMENT_STRATEGY
+    return None
 
 
 def topic(turn: Turn) -> str | None:
@@ -91,6 +120,11 @@ def priority(reason: HandoffReason, turns: Iterable[Turn]) -> int:
     if any(topic(turn) in URGENT_INTENTS for turn in turns):
         return 1
     return PRIORITY_BY_REASON[reason]
+
+
+def queue_priority(reason: HandoffReason, turns: Iterable[Turn], strategy_priority: int) -> int:
+    """The rules' priority, raised to the segment strategy's when that is more urgent."""
+    return min(priority(reason, turns), strategy_priority)
 
 
 def topic_turns(turns: Iterable[Turn], general: frozenset[str]) -> list[Turn]:

@@ -84,7 +84,7 @@ def test_only_two_misunderstandings_in_a_row_hand_over(intents, expected) -> Non
 def test_card_safety_topics_go_first_whatever_the_reason() -> None:
     calm = [customer("hi", "greet"), Turn("bot", "Hello!")]
     urgent = [*calm, customer("someone used my card", "compromised_card")]
-    assert [priority(reason, calm) for reason in HandoffReason] == [3, 1, 2]
+    assert [priority(reason, calm) for reason in HandoffReason] == [3, 1, 2, 2]
     assert {priority(reason, urgent) for reason in HandoffReason} == {1}
 
 

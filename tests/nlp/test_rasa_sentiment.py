@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from nlp.rasa_sentiment import FrustrationDetector
@@ -61,3 +62,70 @@ def test_calm_unread_messages_stay_unread() -> None:
     detector = FrustrationDetector({"threshold": 0.55, "intent": "frustrated"})
     [message] = detector.process([parsed("blorp the wizzle", "nlu_fallback")])
     assert message.get("intent")["name"] == "nlu_fallback"
+
+
+def signed_in(text: str, intent: str = "card_arrival", customer: int = 7) -> Message:
+    message = parsed(text, intent)
+    message.set("metadata", {"crm_customer": {"id": customer, "sig": "s"}})
+    return message
+
+
+def at_risk_threshold(metadata) -> float | None:
+    """Customer 7's segment hands over at the first sign of frustration; 8's more patiently."""
+    thresholds = {7: 0.2, 8: 0.8}
+    return thresholds.get((metadata.get("crm_customer") or {}).get("id"))
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ugh", "nlu_fallback"),
+        ("I am not happy", "nlu_fallback"),
+        ("my card payment was declined again, this is a bit annoying", "declined_card_payment"),
+        ("this is a bit annoying", "card_arrival"),
+    ],
+)
+def test_a_customers_lower_threshold_makes_mild_frustration_the_intent(
+    text: str, intent: str
+) -> None:
+    detector = FrustrationDetector({"threshold": 0.55}, customer_threshold=at_risk_threshold)
+    [theirs, anonymous] = detector.process([signed_in(text, intent), parsed(text, intent)])
+    assert theirs.get("intent")["name"] == "frustrated"
+    assert 0.2 <= theirs.get("intent")["confidence"] < 0.55
+    assert theirs.get("intent_ranking")[1]["name"] == intent
+    assert anonymous.get("intent")["name"] == intent, "without a claim: the stock thresholds"
+
+
+def test_a_customer_threshold_only_ever_lowers_the_stock_one() -> None:
+    detector = FrustrationDetector({"threshold": 0.55}, customer_threshold=at_risk_threshold)
+    [patient, unknown, calm] = detector.process(
+        [
+            signed_in("worst bank ever, useless", customer=8),
+            signed_in("this is a bit annoying", customer=9),
+            signed_in("where is my card?"),
+        ]
+    )
+    assert patient.get("intent")["name"] == "frustrated", "0.8 does not raise 0.55"
+    assert unknown.get("intent")["name"] == "card_arrival", "no strategy: the stock 0.55"
+    assert calm.get("intent")["name"] == "card_arrival"
+
+
+def test_asking_for_a_person_stays_a_request_under_a_lower_threshold() -> None:
+    detector = FrustrationDetector({"threshold": 0.55}, customer_threshold=at_risk_threshold)
+    [message] = detector.process([signed_in("I want to speak to a person", "ask_for_human")])
+    assert message.get("sentiment")["frustration"] >= 0.2
+    assert message.get("intent")["name"] == "ask_for_human"
+
+
+def test_the_lookup_class_is_named_in_the_config() -> None:
+    detector = FrustrationDetector(
+        {"customer_threshold": "tests.nlp.test_rasa_sentiment.FixedThreshold"}
+    )
+    [message] = detector.process([signed_in("ugh", "greet")])
+    assert isinstance(detector.customer_threshold, FixedThreshold)
+    assert message.get("intent")["name"] == "frustrated"
+
+
+class FixedThreshold:
+    def __call__(self, metadata) -> float | None:
+        return 0.2 if metadata else None

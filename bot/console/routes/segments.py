@@ -1,6 +1,6 @@
 """Segments and their strategies, for supervisors: what each segment is, and how it is served.
 
-An edit takes effect in the bot within seconds (actions/strategy.py) and from then on the
+An edit takes effect in the bot within seconds (bot/crm/strategy_cache.py) and from then on the
 strategies job leaves that strategy alone.
 """
 
