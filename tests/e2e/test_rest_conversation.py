@@ -39,7 +39,10 @@ def test_a_ten_turn_conversation_is_stored_in_order(stack: Stack) -> None:
         ("yes", "affirm"),
         ("how do I change my PIN?", "change_pin"),
         ("can I pay with apple pay?", "apple_pay_or_google_pay"),
-        ("I want to close my account", "terminate_account"),
+        # Not "I want to close my account": its churn cue scores 0.45 frustration, which hands
+        # customer 1's high-value segment to a person (their strategy's threshold) and pauses
+        # the bot mid-test; the strategies have their own tests.
+        ("what exchange rate do you use?", "exchange_rate"),
         ("thank you", "thanks"),
         ("goodbye", "goodbye"),
     ]
