@@ -99,6 +99,10 @@ class AuditAction(Vocabulary):
     LIST_CUSTOMERS = "list_customers"
     RUN_JOB = "run_job"
     UPDATE_STRATEGY = "update_strategy"
+    READ_ANALYTICS = "read_analytics"
+    EXPORT_ANALYTICS = "export_analytics"
+    REVIEW_FLAG = "review_flag"
+    LABEL_MESSAGE = "label_message"
 
 
 class Product(Vocabulary):
@@ -167,6 +171,50 @@ class JobTrigger(Vocabulary):
     """The first start ran the jobs once on the freshly seeded demo data."""
 
 
+class FlagKind(Vocabulary):
+    """Why a conversation was put in the quality review queue (docs/metrics.md)."""
+
+    NEGATIVE_END = "negative_end"
+    LONG_WAIT = "long_wait"
+    REPEATED_FALLBACK = "repeated_fallback"
+    LOW_CSAT = "low_csat"
+    UNRESOLVED_HANDOFF = "unresolved_handoff"
+    SLOW_AGENT_REPLY = "slow_agent_reply"
+
+
+class FlagStatus(Vocabulary):
+    OPEN = "open"
+    REVIEWED = "reviewed"
+
+
+class ReviewOutcome(Vocabulary):
+    """A reviewer's verdict on a flagged conversation."""
+
+    NO_ISSUE = "no_issue"
+    AGENT_COACHING = "agent_coaching"
+    BOT_MISUNDERSTOOD = "bot_misunderstood"
+    """The bot's customer messages of the conversation go to the NLU inbox (source review)."""
+    PROCESS_GAP = "process_gap"
+
+
+class InboxSource(Vocabulary):
+    """Why a customer message is in the NLU improvement inbox."""
+
+    LOW_CONFIDENCE = "low_confidence"
+    FALLBACK = "fallback"
+    REVIEW = "review"
+
+
+class InboxStatus(Vocabulary):
+    OPEN = "open"
+    LABELLED = "labelled"
+    """A supervisor gave the right intent; the next `retrain` run trains on it."""
+    TRAINED = "trained"
+    """A `retrain` run trained on the label and loaded the model into the running bot."""
+    DISMISSED = "dismissed"
+    """Not a bot error: never training data."""
+
+
 SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (
     ConversationStatus,
     TicketStatus,
@@ -180,4 +228,9 @@ SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (
     SegmentTrait,
     JobStatus,
     JobTrigger,
+    FlagKind,
+    FlagStatus,
+    ReviewOutcome,
+    InboxSource,
+    InboxStatus,
 )
