@@ -31,6 +31,31 @@ NEGATIVE = (
     "Terrible experience, nobody has fixed my problem after three calls.",
 )
 
+READINGS: dict[str, tuple[str, float]] = {
+    "Thanks, that was quick and really helpful!": ("thanks", 0.97),
+    "Great, all sorted, thank you!": ("thanks", 0.95),
+    "Brilliant service as always, thanks.": ("thanks", 0.91),
+    "Lovely, the new savings rate looks great.": ("nlu_fallback", 0.41),
+    "Can I change the date of my standing order?": ("nlu_fallback", 0.38),
+    "How do I add my card to Apple Pay?": ("apple_pay_or_google_pay", 0.93),
+    "What is my sort code?": ("out_of_scope", 0.62),
+    "When does my statement come out?": ("nlu_fallback", 0.44),
+    "Still waiting and nobody answers, this service is terrible.": ("frustrated", 0.9),
+    "I am thinking of moving my account elsewhere, this keeps going wrong.": (
+        "terminate_account",
+        0.64,
+    ),
+    "This is awful, you charged me a fee again without any warning.": (
+        "card_payment_fee_charged",
+        0.81,
+    ),
+    "I'm really disappointed, the app failed again and I lost money.": ("frustrated", 0.88),
+    "Terrible experience, nobody has fixed my problem after three calls.": ("frustrated", 0.86),
+}
+"""How the bot's NLU read each history text (intent, confidence): the supervisors' dashboard
+breaks the history down by intent, and the texts the bot could not place (savings, standing
+orders, statements, sort codes, a guarded churn cue) fill the demo's NLU inbox."""
+
 
 @dataclass(frozen=True)
 class Archetype:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.crm.enums import ConversationStatus, Sender, TicketKind, TicketStatus
 from bot.crm.models import Contact, Conversation, Message, ProductHolding, Ticket, Transaction
+from bot.crm.seed_archetypes import READINGS
 from bot.crm.seed_cases import (
     AGENT_CLOSING,
     CATEGORIES,
@@ -61,6 +62,8 @@ def conversation(
     said = [(Sender.CUSTOMER, text, at), (Sender.BOT, BOT_REPLY, at + timedelta(minutes=1))]
     for turn, (sender, message, when) in enumerate(said):
         _message(rows, conversation_id, turn, sender, message, when, mood)
+    intent, confidence = READINGS.get(text, (None, None))
+    rows.tables[Message][-2].update(intent=intent, confidence=confidence)
     return conversation_id
 
 

@@ -1,0 +1,106 @@
+"""Grouping inbox messages: rewordings together, unrelated requests apart, deterministic."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from typing import Any
+
+from analytics.inbox_groups import group
+from bot.training import existing_examples
+
+
+def items(*texts: str, intents: list[str | None] | None = None) -> list[dict[str, Any]]:
+    predicted = intents or [None] * len(texts)
+    return [
+        {"id": index + 10, "text": text, "predicted_intent": intent}
+        for index, (text, intent) in enumerate(zip(texts, predicted, strict=True))
+    ]
+
+
+def texts_of(groups: list[dict[str, Any]]) -> list[list[str]]:
+    return [[item["text"] for item in g["items"]] for g in groups]
+
+
+def test_nothing_to_group() -> None:
+    assert group([]) == []
+
+
+def test_one_message_is_one_group() -> None:
+    [only] = group(items("where is my new card"))
+    assert only["key"] == "10"
+    assert only["size"] == 1
+    assert only["label"] == "card, new"
+
+
+def test_rewordings_share_a_group_and_unrelated_requests_do_not() -> None:
+    groups = group(
+        items(
+            "my card hasn't arrived",
+            "how do I change my pin",
+            "card still not arrived",
+            "what's the exchange rate for euros",
+            "when will my card arrive",
+            "change pin number please",
+        )
+    )
+    assert texts_of(groups) == [
+        ["my card hasn't arrived", "card still not arrived", "when will my card arrive"],
+        ["how do I change my pin", "change pin number please"],
+        ["what's the exchange rate for euros"],
+    ]
+    assert [g["key"] for g in groups] == ["10", "11", "13"]
+    assert [g["size"] for g in groups] == [3, 2, 1]
+    assert groups[0]["label"] == "card, arrived, arrive"
+
+
+def test_the_same_items_give_the_same_groups() -> None:
+    given = items(*[f"card {word} not arrived" for word in ("still", "has", "yet")], "pin help")
+    assert group(given) == group(list(given))
+
+
+def test_the_suggestion_is_the_most_common_real_intent() -> None:
+    [only] = group(
+        items(
+            "card not arrived",
+            "card still not arrived",
+            "card has not arrived",
+            "card not arrived yet",
+            intents=["nlu_fallback", "nlu_fallback", "card_arrival", "card_delivery_estimate"],
+        )
+    )
+    # The fallback is never suggested; a tie goes to the alphabetically first intent.
+    assert only["suggested_intent"] == "card_arrival"
+    assert group(items("card not arrived", intents=["nlu_fallback"]))[0]["suggested_intent"] is None
+
+
+def test_texts_without_words_still_get_groups() -> None:
+    groups = group(items("🙂", "?", "the"))
+    assert sorted(g["size"] for g in groups) == [1, 1, 1]
+    assert all(g["label"] == "" for g in groups)
+    assert group(items("🙂", "🙂"))[0]["size"] == 2
+
+
+def test_groups_of_the_projects_own_examples_are_mostly_one_intent() -> None:
+    """The threshold's measurement (analytics.inbox_groups.DISTANCE), kept honest."""
+    by_intent: dict[str, list[str]] = {}
+    for text, intent in existing_examples().items():
+        by_intent.setdefault(intent, []).append(text)
+    names = sorted(name for name, texts in by_intent.items() if len(texts) >= 15)
+    purity, groups_per_message = [], []
+    for seed in range(4):
+        chooser = random.Random(seed)
+        sample = [
+            {"text": text, "predicted_intent": intent}
+            for intent in chooser.sample(names, 12)
+            for text in chooser.sample(sorted(by_intent[intent]), 15)
+        ]
+        groups = group([{"id": index + 1, **item} for index, item in enumerate(sample)])
+        majority = sum(
+            Counter(item["predicted_intent"] for item in g["items"]).most_common(1)[0][1]
+            for g in groups
+        )
+        purity.append(majority / len(sample))
+        groups_per_message.append(len(groups) / len(sample))
+    assert sum(purity) / 4 >= 0.93
+    assert sum(groups_per_message) / 4 <= 0.4
