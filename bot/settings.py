@@ -11,6 +11,8 @@ from enum import Enum
 from functools import cached_property
 from pathlib import Path
 
+from analytics.business_hours import DEFAULT_BUSINESS_HOURS, BusinessHours
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -46,6 +48,9 @@ class Settings:
     segment_method: str = "kmeans"
     """How the segmentation job clusters customers: kmeans, dbscan or hdbscan
     (`CRM_SEGMENT_METHOD`)."""
+    business_hours: str = DEFAULT_BUSINESS_HOURS
+    """When the team works, for the business-hours response and handling times:
+    `DAYS HH:MM-HH:MM ZONE` (`CRM_BUSINESS_HOURS`), checked when the settings load."""
 
     @property
     def rasa_url(self) -> str:
@@ -151,7 +156,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         demo_site=_flag(env, "CRM_DEMO_SITE"),
         job_schedule=_job_schedule(env),
         segment_method=_choice(env, "CRM_SEGMENT_METHOD", SEGMENT_METHODS),
+        business_hours=_business_hours(env),
     )
+
+
+def _business_hours(env: dict[str, str]) -> str:
+    raw = env.get("CRM_BUSINESS_HOURS", "").strip() or DEFAULT_BUSINESS_HOURS
+    try:
+        BusinessHours.parse(raw)
+    except ValueError as error:
+        raise SystemExit(f"CRM_BUSINESS_HOURS: {error}") from None
+    return raw
 
 
 SEGMENT_METHODS = ("kmeans", "dbscan", "hdbscan")
@@ -167,9 +182,12 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
 
 DEFAULT_JOB_SCHEDULE = (
     "cleaning=0 2 * * *;segmentation=30 2 * * *;risk=0 3 * * *;channel=15 3 * * *;"
-    "rules=30 3 * * *;strategies=0 4 * * *;reindex=30 4 * * *"
+    "rules=30 3 * * *;strategies=0 4 * * *;reindex=30 4 * * *;topics=45 4 * * *;"
+    "analytics=*/10 * * * *;retrain=30 5 * * *"
 )
-"""Nightly in the registry's order, spaced so each job has finished before the next needs it."""
+"""Nightly in the registry's order, spaced so each job has finished before the next needs it;
+`analytics` every ten minutes, so quality flags for a missed SLA or a handoff left waiting
+appear without anyone opening the dashboard."""
 
 
 def _job_schedule(env: dict[str, str]) -> tuple[tuple[str, str], ...]:

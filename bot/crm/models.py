@@ -118,7 +118,10 @@ class Message(Base):
     """One message from a `Sender`; `event_key` makes delivery idempotent."""
 
     __tablename__ = "messages"
-    __table_args__ = (Index("ix_messages_conversation_seq", "conversation_id", "seq"),)
+    __table_args__ = (
+        Index("ix_messages_conversation_seq", "conversation_id", "seq"),
+        Index("ix_messages_created_at", "created_at"),
+    )
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(255), ForeignKey("conversations.id"), nullable=False)
@@ -142,6 +145,13 @@ class Ticket(Base):
     """A case for a person (`TicketKind`): handoffs and reports the bot could not finish itself."""
 
     __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_claimed_at", "claimed_at"),
+        Index("ix_tickets_resolved_at", "resolved_at"),
+        Index("ix_tickets_csat_at", "csat_at"),
+        Index("ix_tickets_due_at", "due_at"),
+    )
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(String(255), ForeignKey("conversations.id"), index=True)
@@ -216,7 +226,10 @@ class BotFeedback(Base):
     """
 
     __tablename__ = "bot_feedback"
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="ck_bot_feedback_score"),)
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="ck_bot_feedback_score"),
+        Index("ix_bot_feedback_created_at", "created_at"),
+    )
 
     id = Column(Integer, primary_key=True)
     conversation_id = Column(
@@ -340,6 +353,7 @@ class SegmentAssignment(Base):
     __table_args__ = (
         Index("ix_segment_assignments_customer_valid", "customer_id", "valid_to"),
         Index("ix_segment_assignments_segment_valid", "segment_id", "valid_to"),
+        Index("ix_segment_assignments_valid_from", "valid_from"),
     )
 
     id = Column(Integer, primary_key=True)

@@ -36,6 +36,19 @@ class ConversationFact(Base):
         Index("ix_conversation_facts_segment_day", "segment_id", "day"),
         Index("ix_conversation_facts_intent_day", "intent", "day"),
         Index("ix_conversation_facts_channel_day", "channel", "day"),
+        Index("ix_conversation_facts_computed_at", "computed_at"),
+        Index("ix_conversation_facts_started", "started_at", "conversation_id"),
+        Index("ix_conversation_facts_handoff_at", "handoff_at"),
+        Index(
+            "ix_conversation_facts_day_customer",
+            *("day", "customer_messages", "segment_id", "channel", "intent", "customer_id"),
+        ),
+        Index(
+            "ix_conversation_facts_handed_day",
+            *("handed_off", "day", "customer_messages", "segment_id", "channel", "intent"),
+            *("handoff_reason", "first_response_s", "first_response_bh_s", "handle_s"),
+            *("handle_bh_s", "queue_wait_s"),
+        ),
     )
 
     conversation_id = Column(String(255), ForeignKey("conversations.id"), primary_key=True)
@@ -88,6 +101,80 @@ class ConversationIntentFact(Base):
     day = Column(String(10), nullable=False)
     channel = Column(String(50))
     segment_id = Column(Integer)
+    messages = Column(Integer, nullable=False)
+
+
+GRAINS = ("day", "segment", "channel", "intent", "full")
+"""The grains of the daily rollups: the dimension kept besides the day (`full`: all three)."""
+
+
+class DailyFact(Base):
+    """The summable figures of a day's counted conversations (those with a customer
+    message) per segment, channel and opening intent, rebuilt from `conversation_facts` by
+    `DailyFactStore.refresh`: summaries and charts add up about a row per day instead of a row
+    per conversation. The same figures are kept at several grains (`GRAINS`): per day only,
+    per day and segment, channel or opening intent, and per day and all three (`full`); a
+    grain's other dimension columns are NULL, and a query reads the coarsest grain that
+    answers it. Durable containment depends on the time of asking, so a row also keeps
+    its contained conversations' latest end: until that is 7 days old the day is read from
+    the conversation facts."""
+
+    __tablename__ = "daily_facts"
+    __table_args__ = (Index("ix_daily_facts_grain_day", "grain", "day"),)
+
+    id = Column(Integer, primary_key=True)
+    grain = Column(String(10), nullable=False)
+    day = Column(String(10), nullable=False)
+    segment_id = Column(Integer)
+    channel = Column(String(50))
+    intent = Column(String(100))
+    conversations = Column(Integer, nullable=False)
+    customer_messages = Column(Integer, nullable=False)
+    fallback_messages = Column(Integer, nullable=False)
+    handed_off = Column(Integer, nullable=False)
+    durable = Column(Integer, nullable=False)
+    """Contained conversations whose customer did not come back within the window."""
+    contained_ended_max = Column(DateTime(timezone=True))
+    sla_judged = Column(Integer, nullable=False)
+    sla_met = Column(Integer, nullable=False)
+    resolved = Column(Integer, nullable=False)
+    reopen_judged = Column(Integer, nullable=False)
+    reopened = Column(Integer, nullable=False)
+    agent_rated = Column(Integer, nullable=False)
+    agent_good = Column(Integer, nullable=False)
+    bot_rated = Column(Integer, nullable=False)
+    bot_good = Column(Integer, nullable=False)
+    sentiment_sum = Column(Float, nullable=False)
+    sentiment_n = Column(Integer, nullable=False)
+    sentiment_last_sum = Column(Float, nullable=False)
+    sentiment_last_n = Column(Integer, nullable=False)
+    first_response_values = Column(Text)
+    """The handed-off conversations' duration values, comma-separated numbers (a JSON array's
+    inside; NULL for none), reply times flattened: percentiles parse a row per day, not a
+    value per conversation."""
+    first_response_bh_values = Column(Text)
+    reply_time_values = Column(Text)
+    reply_time_bh_values = Column(Text)
+    handle_time_values = Column(Text)
+    handle_time_bh_values = Column(Text)
+    queue_wait_values = Column(Text)
+
+
+class DailyIntentFact(Base):
+    """Customer messages per message intent of a day's conversations, per segment, channel
+    and the conversations' opening intent (the intent mix, from `conversation_intent_facts`),
+    at the same grains as `DailyFact`."""
+
+    __tablename__ = "daily_intent_facts"
+    __table_args__ = (Index("ix_daily_intent_facts_grain_day", "grain", "day"),)
+
+    id = Column(Integer, primary_key=True)
+    grain = Column(String(10), nullable=False)
+    day = Column(String(10), nullable=False)
+    segment_id = Column(Integer)
+    channel = Column(String(50))
+    conversation_intent = Column(String(100))
+    intent = Column(String(100), nullable=False)
     messages = Column(Integer, nullable=False)
 
 

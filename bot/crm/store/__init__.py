@@ -16,16 +16,21 @@ from bot.crm.store.cleaning import CleaningStore
 from bot.crm.store.conversations import ConversationStore
 from bot.crm.store.customer_view import CustomerViewStore
 from bot.crm.store.customers import CustomerStore
+from bot.crm.store.facts import FactStore
 from bot.crm.store.feedback import FeedbackStore
 from bot.crm.store.handoffs import HandoffStore
 from bot.crm.store.insights import InsightStore
 from bot.crm.store.jobs import JobRunStore
+from bot.crm.store.metrics import MetricStore
+from bot.crm.store.nlu_inbox import InboxStore
+from bot.crm.store.quality import QualityStore
 from bot.crm.store.records import AuditEntry, CardInfo, MessageRecord, StaffInfo
 from bot.crm.store.segments import SegmentStore
 from bot.crm.store.sessions import SessionStore
 from bot.crm.store.staff import StaffStore
 from bot.crm.store.strategies import StrategyStore
 from bot.crm.store.tickets import TicketStore
+from bot.crm.store.topics import TopicStore
 
 __all__ = [
     "AuditEntry",
@@ -59,6 +64,11 @@ class CRMStore:
         self.jobs = JobRunStore(engine)
         self.activity = ActivityStore(engine)
         self.segments = SegmentStore(engine)
+        self.facts = FactStore(engine)
+        self.metrics = MetricStore(engine)
+        self.quality = QualityStore(engine)
+        self.inbox = InboxStore(engine)
+        self.topics = TopicStore(engine)
 
     def ping(self) -> None:
         """Raise if the database cannot be reached; the health check calls it."""

@@ -74,6 +74,11 @@ def upgrade() -> None:
         batch_op.create_index('ix_conversation_facts_day', ['day'], unique=False)
         batch_op.create_index('ix_conversation_facts_intent_day', ['intent', 'day'], unique=False)
         batch_op.create_index('ix_conversation_facts_segment_day', ['segment_id', 'day'], unique=False)
+        batch_op.create_index('ix_conversation_facts_computed_at', ['computed_at'], unique=False)
+        batch_op.create_index('ix_conversation_facts_started', ['started_at', 'conversation_id'], unique=False)
+        batch_op.create_index('ix_conversation_facts_handoff_at', ['handoff_at'], unique=False)
+        batch_op.create_index('ix_conversation_facts_day_customer', ['day', 'customer_messages', 'segment_id', 'channel', 'intent', 'customer_id'], unique=False)
+        batch_op.create_index('ix_conversation_facts_handed_day', ['handed_off', 'day', 'customer_messages', 'segment_id', 'channel', 'intent', 'handoff_reason', 'first_response_s', 'first_response_bh_s', 'handle_s', 'handle_bh_s', 'queue_wait_s'], unique=False)
 
     op.create_table('conversation_intent_facts',
     sa.Column('conversation_id', sa.String(length=255), nullable=False),
@@ -87,6 +92,71 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('conversation_intent_facts', schema=None) as batch_op:
         batch_op.create_index('ix_conversation_intent_facts_day', ['day'], unique=False)
+
+    op.create_table('daily_facts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('grain', sa.String(length=10), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('segment_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=50), nullable=True),
+    sa.Column('intent', sa.String(length=100), nullable=True),
+    sa.Column('conversations', sa.Integer(), nullable=False),
+    sa.Column('customer_messages', sa.Integer(), nullable=False),
+    sa.Column('fallback_messages', sa.Integer(), nullable=False),
+    sa.Column('handed_off', sa.Integer(), nullable=False),
+    sa.Column('durable', sa.Integer(), nullable=False),
+    sa.Column('contained_ended_max', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('sla_judged', sa.Integer(), nullable=False),
+    sa.Column('sla_met', sa.Integer(), nullable=False),
+    sa.Column('resolved', sa.Integer(), nullable=False),
+    sa.Column('reopen_judged', sa.Integer(), nullable=False),
+    sa.Column('reopened', sa.Integer(), nullable=False),
+    sa.Column('agent_rated', sa.Integer(), nullable=False),
+    sa.Column('agent_good', sa.Integer(), nullable=False),
+    sa.Column('bot_rated', sa.Integer(), nullable=False),
+    sa.Column('bot_good', sa.Integer(), nullable=False),
+    sa.Column('sentiment_sum', sa.Float(), nullable=False),
+    sa.Column('sentiment_n', sa.Integer(), nullable=False),
+    sa.Column('sentiment_last_sum', sa.Float(), nullable=False),
+    sa.Column('sentiment_last_n', sa.Integer(), nullable=False),
+    sa.Column('first_response_values', sa.Text(), nullable=True),
+    sa.Column('first_response_bh_values', sa.Text(), nullable=True),
+    sa.Column('reply_time_values', sa.Text(), nullable=True),
+    sa.Column('reply_time_bh_values', sa.Text(), nullable=True),
+    sa.Column('handle_time_values', sa.Text(), nullable=True),
+    sa.Column('handle_time_bh_values', sa.Text(), nullable=True),
+    sa.Column('queue_wait_values', sa.Text(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('daily_facts', schema=None) as batch_op:
+        batch_op.create_index('ix_daily_facts_grain_day', ['grain', 'day'], unique=False)
+
+    op.create_table('daily_intent_facts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('grain', sa.String(length=10), nullable=False),
+    sa.Column('day', sa.String(length=10), nullable=False),
+    sa.Column('segment_id', sa.Integer(), nullable=True),
+    sa.Column('channel', sa.String(length=50), nullable=True),
+    sa.Column('conversation_intent', sa.String(length=100), nullable=True),
+    sa.Column('intent', sa.String(length=100), nullable=False),
+    sa.Column('messages', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('daily_intent_facts', schema=None) as batch_op:
+        batch_op.create_index('ix_daily_intent_facts_grain_day', ['grain', 'day'], unique=False)
+
+    for table, column in [
+        ('messages', 'created_at'),
+        ('tickets', 'created_at'),
+        ('tickets', 'claimed_at'),
+        ('tickets', 'resolved_at'),
+        ('tickets', 'csat_at'),
+        ('tickets', 'due_at'),
+        ('bot_feedback', 'created_at'),
+        ('segment_assignments', 'valid_from'),
+    ]:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(f'ix_{table}_{column}', [column], unique=False)
 
     op.create_table('quality_flags',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -161,11 +231,37 @@ def downgrade() -> None:
         batch_op.drop_index('ix_quality_flags_status_severity')
 
     op.drop_table('quality_flags')
+    for table, column in [
+        ('segment_assignments', 'valid_from'),
+        ('bot_feedback', 'created_at'),
+        ('tickets', 'due_at'),
+        ('tickets', 'csat_at'),
+        ('tickets', 'resolved_at'),
+        ('tickets', 'claimed_at'),
+        ('tickets', 'created_at'),
+        ('messages', 'created_at'),
+    ]:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(f'ix_{table}_{column}')
+
+    with op.batch_alter_table('daily_intent_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_daily_intent_facts_grain_day')
+
+    op.drop_table('daily_intent_facts')
+    with op.batch_alter_table('daily_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_daily_facts_grain_day')
+
+    op.drop_table('daily_facts')
     with op.batch_alter_table('conversation_intent_facts', schema=None) as batch_op:
         batch_op.drop_index('ix_conversation_intent_facts_day')
 
     op.drop_table('conversation_intent_facts')
     with op.batch_alter_table('conversation_facts', schema=None) as batch_op:
+        batch_op.drop_index('ix_conversation_facts_handed_day')
+        batch_op.drop_index('ix_conversation_facts_day_customer')
+        batch_op.drop_index('ix_conversation_facts_computed_at')
+        batch_op.drop_index('ix_conversation_facts_handoff_at')
+        batch_op.drop_index('ix_conversation_facts_started')
         batch_op.drop_index('ix_conversation_facts_segment_day')
         batch_op.drop_index('ix_conversation_facts_intent_day')
         batch_op.drop_index('ix_conversation_facts_day')
