@@ -21,10 +21,11 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from bot.training import ImportFileError, ensure_model
+    from bot.training import ImportFileError, ensure_model, labels_dir
 
+    labels = labels_dir(load_settings().var_dir)
     try:
-        ensure_model(import_csv=args.import_csv, force=args.force)
+        ensure_model(import_csv=args.import_csv, force=args.force, labels=labels)
     except ImportFileError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -32,10 +33,9 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _model(_args: argparse.Namespace) -> int:
-    from bot.settings import PROJECT_ROOT
-    from bot.training import fingerprint, model_path
+    from bot.training import current_model, labels_dir
 
-    path = model_path(PROJECT_ROOT / "models", fingerprint())
+    path = current_model(labels=labels_dir(load_settings().var_dir))
     if not path.exists():
         print("error: no model for the current inputs; run `crm train`", file=sys.stderr)
         return 1

@@ -4,8 +4,10 @@
 - the HTTP API secret never appears on a command line or in a URL: it is read from
   var/rasa_api_token and the API accepts only JWTs signed with it (`Authorization: Bearer`);
 - only the routes the CRM uses are served: the customer channels, socket.io, the health
-  probe and the console's two API calls. Loading a model (which runs code), training and
-  the other API routes answer 404 even with a valid JWT;
+  probe, the console's two API calls and `PUT /model`, by which the retrain job loads a
+  model it trained. Loading a model runs its code, so that route takes only a model file
+  in the folder of the model the server started with (models/, which only our training
+  writes); training and the other API routes answer 404 even with a valid JWT;
 - CORS follows `CRM_ALLOWED_ORIGINS`, every response carries security headers and request
   bodies are bounded.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
 
@@ -44,8 +47,11 @@ CREDENTIALS = PROJECT_ROOT / "credentials.yml"
 MAX_BODY_BYTES = 64 * 1024
 """Far above the channels' own message limit, so they answer oversize messages themselves."""
 CHANNEL_PREFIXES = ("/webhooks/", "/socket.io/")
-API_ROUTES = re.compile(r"/conversations/[^/]+/(?:tracker/events|trigger_intent)")
-"""The console's calls (bot/console/rasa_client.py); the conversation id is percent-encoded."""
+API_ROUTES = re.compile(r"/conversations/[^/]+/(?:tracker/events|trigger_intent)|/model/parse")
+"""The console's calls (bot/console/rasa_client.py; the conversation id is percent-encoded) and
+the retrain job's question of what the running model makes of a labelled message."""
+MODEL_ROUTE = ("PUT", "/model")
+"""The retrain job's call (bot/jobs/retrain.py): `{"model_file": <path>}`, nothing else."""
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
@@ -55,7 +61,7 @@ SECURITY_HEADERS = {
 
 def served(method: str, path: str) -> bool:
     """Whether Rasa answers this route: `/` (health), the channels, the console's calls."""
-    if path == "/" or path.startswith(CHANNEL_PREFIXES):
+    if path == "/" or path.startswith(CHANNEL_PREFIXES) or (method, path) == MODEL_ROUTE:
         return True
     return method == "POST" and API_ROUTES.fullmatch(path) is not None
 
@@ -64,6 +70,41 @@ async def refuse_unused_routes(request: Request) -> HTTPResponse | None:
     if served(request.method, request.path):
         return None
     return response.json(error_body("not_found", "No such route."), status=404)
+
+
+def loadable(body: object, models_dir: Path) -> bool:
+    """Whether a `PUT /model` body names only a model file in `models_dir` (no model server,
+    no remote storage: Rasa would fetch and run those)."""
+    if not isinstance(body, dict) or set(body) != {"model_file"}:
+        return False
+    path = body["model_file"]
+    if not isinstance(path, str) or not path.endswith(".tar.gz"):
+        return False
+    return Path(path).resolve().parent == models_dir.resolve()
+
+
+async def authenticated(request: Request) -> bool:
+    """Whether the request carries a JWT Rasa accepts (as its `requires_auth` checks it)."""
+    try:
+        return bool(await request.app.ctx.auth.is_authenticated(request))
+    except jwt.PyJWTError:
+        return False
+
+
+def refuse_foreign_models(models_dir: Path) -> Callable[[Request], Awaitable[HTTPResponse | None]]:
+    """Middleware, so it runs before Rasa's handler: that handler would load the model. It
+    judges only authenticated requests; the others go on to Rasa's own 401, so a caller
+    without the secret learns nothing and its body is never parsed."""
+
+    async def guard(request: Request) -> HTTPResponse | None:
+        if (request.method, request.path) != MODEL_ROUTE or not await authenticated(request):
+            return None
+        if loadable(request.json, models_dir):
+            return None
+        message = f'Send {{"model_file": <path>}} naming a model in {models_dir.name}/.'
+        return response.json(error_body("invalid_model", message), status=400)
+
+    return guard
 
 
 async def add_security_headers(request: Request, reply: HTTPResponse | None) -> None:
@@ -98,6 +139,7 @@ def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) ->
     app.error_handler.add(PayloadTooLarge, payload_too_large)
     app.error_handler.add(jwt.PyJWTError, jwt_refused)
     app.register_middleware(refuse_unused_routes, "request")
+    app.register_middleware(refuse_foreign_models(model.parent), "request")
     app.register_middleware(add_security_headers, "response")
     app.register_listener(
         partial(load_agent_on_start, str(model), endpoints, None), "before_server_start"

@@ -14,7 +14,7 @@ from pathlib import Path
 from bot.endpoints import write_endpoints
 from bot.settings import PROJECT_ROOT, Settings
 from bot.setup import ADMIN_USERNAME, prepare_store
-from bot.training import ensure_model
+from bot.training import ensure_model, labels_dir
 
 STARTUP_TIMEOUT_S = 600
 STOP_GRACE_S = 15
@@ -85,7 +85,7 @@ def run(settings: Settings, import_csv: Path | None = None) -> int:
     started = time.monotonic()
     _, new_password = prepare_store(settings)
     endpoints = write_endpoints(settings, settings.var_dir / "endpoints.yml")
-    model = ensure_model(import_csv=import_csv)
+    model = ensure_model(import_csv=import_csv, labels=labels_dir(settings.var_dir))
     processes = start_services(model, endpoints)
 
     def stop(signum: int, _frame: object) -> None:

@@ -9,10 +9,11 @@ from types import SimpleNamespace
 import jwt
 import pytest
 from rasa.core.utils import AvailableEndpoints
+from sanic import Sanic
 from sanic.compat import Header
 
 from bot.console.rasa_client import API_JWT_ALGORITHM, api_jwt
-from bot.rasa_server import build_app, served
+from bot.rasa_server import build_app, loadable, served
 from bot.settings import load_settings
 
 
@@ -25,6 +26,8 @@ from bot.settings import load_settings
         ("GET", "/socket.io/"),
         ("POST", "/conversations/web%2F1/tracker/events"),
         ("POST", "/conversations/c-1/trigger_intent"),
+        ("PUT", "/model"),
+        ("POST", "/model/parse"),
     ],
 )
 def test_the_channels_and_the_consoles_calls_are_served(method: str, path: str) -> None:
@@ -34,10 +37,9 @@ def test_the_channels_and_the_consoles_calls_are_served(method: str, path: str) 
 @pytest.mark.parametrize(
     ("method", "path"),
     [
-        ("PUT", "/model"),
         ("DELETE", "/model"),
         ("POST", "/model/train"),
-        ("POST", "/model/parse"),
+        ("GET", "/model/parse"),
         ("GET", "/status"),
         ("GET", "/version"),
         ("GET", "/domain"),
@@ -85,3 +87,89 @@ def test_a_jwt_rasa_cannot_verify_is_a_401_not_a_500(tmp_path) -> None:
 
     assert reply.status == 401
     assert json.loads(reply.body)["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("body", "accepted"),
+    [
+        ({"model_file": "{models}/northwind-0123.tar.gz"}, True),
+        ({"model_file": "{models}/../models/northwind-0123.tar.gz"}, True),
+        ({"model_file": "{models}/../elsewhere/northwind-0123.tar.gz"}, False),
+        ({"model_file": "/tmp/northwind-0123.tar.gz"}, False),
+        ({"model_file": "{models}/northwind-0123.zip"}, False),
+        ({"model_file": "{models}/a.tar.gz", "model_server": {"url": "http://x"}}, False),
+        ({"model_file": "{models}/a.tar.gz", "remote_storage": "aws"}, False),
+        ({"model_server": {"url": "http://evil.example/model"}}, False),
+        ({"model_file": 3}, False),
+        (["{models}/a.tar.gz"], False),
+        (None, False),
+    ],
+)
+def test_only_a_model_from_the_servers_own_models_folder_is_loaded(tmp_path, body, accepted):
+    """Loading a model runs its code: the retrain job's models, nothing fetched or foreign."""
+    models = tmp_path / "models"
+    filled = json.loads(json.dumps(body).replace("{models}", str(models)))
+    assert loadable(filled, models) is accepted
+
+
+async def asgi_call(app, method: str, path: str, body: object, token: str | None) -> tuple:
+    """One request through the real Sanic app (its ASGI interface), middleware and Rasa's
+    handlers included; the status and the JSON body."""
+    data = json.dumps(body).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
+    if token is not None:
+        headers.append((b"authorization", f"Bearer {token}".encode()))
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers,
+        "client": ("127.0.0.1", 40000),
+        "server": ("127.0.0.1", 5005),
+    }
+    incoming = [{"type": "http.request", "body": data, "more_body": False}]
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return incoming.pop(0) if incoming else {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(app(scope, receive, send), timeout=30)
+    status = next(m["status"] for m in sent if m["type"] == "http.response.start")
+    reply = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+    return int(status), json.loads(reply)
+
+
+@pytest.mark.filterwarnings("ignore:You have set a listener")
+def test_the_model_guard_answers_only_after_rasas_authentication(tmp_path, monkeypatch) -> None:
+    """Without a valid JWT, `PUT /model` is Rasa's 401, whatever the body: the guard's 400
+    (which names the models folder) is for authenticated callers only."""
+    monkeypatch.setattr(Sanic, "test_mode", True)  # other tests built an app of this name
+    settings = load_settings({"CRM_VAR_DIR": str(tmp_path), "CRM_SECRET_KEY": "master"})
+    app = build_app(settings, tmp_path / "models" / "model.tar.gz", AvailableEndpoints())
+    foreign = {"model_file": "/tmp/elsewhere/evil.tar.gz"}
+    none_token = jwt.encode({"user": {"username": "x", "role": "admin"}}, None, algorithm="none")
+    wrong_key = api_jwt("another-secret-of-thirty-two-bytes-or-more")
+
+    valid = api_jwt(settings.rasa_api_token)
+
+    async def replies() -> list[tuple]:
+        await app._startup()  # what the server does before serving: the routes are finalised
+        tokens = (None, none_token, wrong_key, valid)
+        return [await asgi_call(app, "PUT", "/model", foreign, token) for token in tokens]
+
+    *refused, (status, body) = asyncio.run(replies())
+
+    for refused_status, refused_body in refused:
+        assert refused_status == 401
+        assert "models" not in json.dumps(refused_body)
+    assert status == 400
+    assert body["error"]["code"] == "invalid_model"

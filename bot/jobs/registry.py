@@ -14,6 +14,9 @@ JOBS: dict[str, str] = {
     "rules": "bot.jobs.rules:RulesJob",
     "strategies": "bot.jobs.strategies:StrategiesJob",
     "reindex": "bot.jobs.reindex:ReindexJob",
+    "topics": "bot.jobs.topics:TopicsJob",
+    "analytics": "bot.jobs.analytics:AnalyticsJob",
+    "retrain": "bot.jobs.retrain:RetrainJob",
 }
 """In the order a nightly run should take them: clean first, strategies from fresh segments."""
 

@@ -48,7 +48,7 @@ async def until(condition, what: str):
     pytest.fail(f"timed out after {WAIT_S:.0f} s waiting for {what}")
 
 
-def test_the_default_schedule_runs_every_job_nightly_in_registry_order(tmp_path) -> None:
+def test_the_default_schedule_runs_every_job_in_registry_order(tmp_path) -> None:
     schedule = settings_with(tmp_path, None).job_schedule
     assert [name for name, _ in schedule] == list(JOBS)
     assert all(isinstance(parse_trigger(spec), CronTrigger) for _, spec in schedule)
