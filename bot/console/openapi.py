@@ -15,9 +15,14 @@ from bot.crm.enums import (
     AuditAction,
     CardStatus,
     ConversationStatus,
+    FlagKind,
+    FlagStatus,
     HandoffReason,
+    InboxSource,
+    InboxStatus,
     JobStatus,
     JobTrigger,
+    ReviewOutcome,
     Sender,
     StaffRole,
     TicketStatus,
@@ -37,6 +42,11 @@ DOCUMENTED_ENUMS: tuple[type[Vocabulary], ...] = (
     JobStatus,
     JobTrigger,
     Tone,
+    FlagKind,
+    FlagStatus,
+    ReviewOutcome,
+    InboxSource,
+    InboxStatus,
 )
 
 

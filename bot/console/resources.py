@@ -25,6 +25,7 @@ from bot.console.context import (
 )
 from bot.console.live import LiveFeed
 from bot.console.rasa_client import RasaClient
+from bot.console.rollup import ROLLUP, Rollup
 from bot.console.throttle import LoginThrottle
 from bot.crm.database import create_crm_engine
 from bot.crm.store import CRMStore
@@ -43,7 +44,8 @@ def add_resources(app: web.Application, store: CRMStore | None) -> None:
     app.cleanup_ctx.extend(
         [_crm_store(store), staff_access, ticket_search, rasa_client, live_feed, batch_jobs]
     )
-    app.on_shutdown.append(close_live_feed)
+    app.on_shutdown.extend([close_live_feed, finish_rollup])
+    app[ROLLUP] = Rollup()
 
 
 def _crm_store(given: CRMStore | None) -> CleanupContext:
@@ -106,6 +108,11 @@ async def batch_jobs(app: web.Application) -> AsyncIterator[None]:
     unfinished = await asyncio.to_thread(launcher.wait, JOBS_GRACE_SECONDS)
     if unfinished:
         logger.warning("the console stops with job runs %s still in progress", unfinished)
+
+
+async def finish_rollup(app: web.Application) -> None:
+    """A roll-up in progress ends before the store it writes closes."""
+    await app[ROLLUP].finish(JOBS_GRACE_SECONDS)
 
 
 async def close_live_feed(app: web.Application) -> None:

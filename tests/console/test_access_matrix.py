@@ -51,6 +51,16 @@ MATRIX: dict[tuple[str, str], StaffRole | None] = {
     ("GET", "/api/v1/segments"): SUPERVISOR,
     ("GET", "/api/v1/segments/{segment_id}/strategy"): SUPERVISOR,
     ("PUT", "/api/v1/segments/{segment_id}/strategy"): SUPERVISOR,
+    ("GET", "/api/v1/analytics/summary"): SUPERVISOR,
+    ("GET", "/api/v1/analytics/timeseries"): SUPERVISOR,
+    ("GET", "/api/v1/analytics/breakdown"): SUPERVISOR,
+    ("GET", "/api/v1/analytics/conversations"): SUPERVISOR,
+    ("GET", "/api/v1/analytics/topics"): SUPERVISOR,
+    ("GET", "/api/v1/analytics/metrics"): SUPERVISOR,
+    ("GET", "/api/v1/quality/flags"): SUPERVISOR,
+    ("POST", "/api/v1/quality/flags/{flag_id}/review"): SUPERVISOR,
+    ("GET", "/api/v1/nlu/inbox"): SUPERVISOR,
+    ("POST", "/api/v1/nlu/inbox/{item_id}/label"): SUPERVISOR,
 }
 IDENTITIES: dict[str, str | None] = {
     "anonymous": None,
@@ -64,7 +74,11 @@ JOB_WAIT_S = 120
 OPERATIONS = sorted(
     (method.upper(), path) for path, item in DOCUMENT["paths"].items() for method in item
 )
-QUERIES = {"/api/v1/tickets/similar": "?q=card%20declined"}
+QUERIES = {
+    "/api/v1/tickets/similar": "?q=card%20declined",
+    "/api/v1/analytics/timeseries": "?metric=handoff_rate",
+    "/api/v1/analytics/breakdown": "?metric=handoff_rate&by=intent",
+}
 
 
 def test_every_documented_operation_has_a_matrix_entry() -> None:
@@ -94,6 +108,8 @@ def concrete(path: str, store: CRMStore, handoff_id: int) -> str:
         job="reindex",
         run_id=1,
         segment_id=1,
+        flag_id=1,
+        item_id=1,
     ) + QUERIES.get(path, "")
 
 

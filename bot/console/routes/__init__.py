@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from bot.console.access import Route
 from bot.console.routes import (
+    analytics,
     audit,
     auth,
     conversations,
@@ -15,7 +16,9 @@ from bot.console.routes import (
     health,
     jobs,
     live,
+    nlu_inbox,
     pages,
+    quality,
     segments,
     staff,
 )
@@ -31,5 +34,8 @@ ROUTES: tuple[Route, ...] = (
     *audit.ROUTES,
     *jobs.ROUTES,
     *segments.ROUTES,
+    *analytics.ROUTES,
+    *quality.ROUTES,
+    *nlu_inbox.ROUTES,
     *pages.ROUTES,
 )
