@@ -9,14 +9,8 @@ the cross-sell hints, and the SLA in the queue. The screenshot is kept in docs/s
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -25,17 +19,16 @@ from pathlib import Path
 import pytest
 from rasa_sdk import Tracker
 from selenium.webdriver.common.by import By
-from selenium.webdriver.common.keys import Keys
 
 from actions.packet import build_packet
 from actions.tracker_view import read_tracker
 from bot.crm.enums import HandoffReason, JobTrigger, Sender, StaffRole
-from bot.crm.store import CRMStore, MessageRecord
+from bot.crm.store import CRMStore
 from bot.crm.store.records import CustomerView
 from bot.jobs.runner import run_job
-from bot.settings import PROJECT_ROOT, Settings, load_settings
+from bot.settings import Settings, load_settings
 from bot.setup import prepare_store
-from tests.e2e.conftest import free_port
+from tests.e2e.helpers import fresh_env, record_turn, running_console, sign_in
 from tests.e2e.test_browser import (
     packet_section,
     queue_item,
@@ -51,7 +44,6 @@ JOBS = ("segmentation", "risk", "channel", "rules", "strategies")
 AGENT, AGENT_PASSWORD = "dana", "dana-agent-password"
 CONVERSATION = "e2e-segments"
 OLD_CONVERSATION = "e2e-before-segments"
-CONSOLE_START_S = 60
 HONORIFIC = re.compile(r"^(mr|mrs|ms|miss|mx|dr|prof)\.?\s+", re.IGNORECASE)
 CHANNEL_ADVICE = {
     "phone": "offer a call back",
@@ -74,14 +66,6 @@ class Handoff:
     customer: dict
     view: CustomerView
     old_customer: dict
-
-
-def console_ready(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/api/v1/openapi.json", timeout=2) as reply:
-            return reply.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
 
 
 def served_customer(store: CRMStore) -> tuple[dict, CustomerView]:
@@ -110,19 +94,17 @@ def hand_over(store: CRMStore, customer: dict, view: CustomerView) -> None:
     events = []
     for index, (sender, text, intent) in enumerate(said):
         at = start + timedelta(seconds=10 * index)
-        store.conversations.record_message(
-            MessageRecord(
-                conversation_id=CONVERSATION,
-                event_key=f"{CONVERSATION}-{index}",
-                seq=at.timestamp(),
-                sender=sender,
-                text=text,
-                created_at=at,
-                channel="rest",
-                intent=intent,
-                confidence=0.9 if intent else None,
-                customer_id=customer["id"],
-            )
+        record_turn(
+            store,
+            CONVERSATION,
+            index,
+            at,
+            sender,
+            text,
+            channel="rest",
+            intent=intent,
+            confidence=0.9 if intent else None,
+            customer_id=customer["id"],
         )
         if sender == Sender.CUSTOMER:
             parse = {"intent": {"name": intent, "confidence": 0.9}, "entities": []}
@@ -166,15 +148,7 @@ def hand_over_the_old_way(store: CRMStore, customer: dict) -> None:
 @pytest.fixture(scope="module")
 def handoff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Handoff]:
     var_dir = tmp_path_factory.mktemp("e2e-segments")
-    env = {
-        "CRM_VAR_DIR": str(var_dir),
-        "CRM_DATABASE_URL": f"sqlite:///{var_dir / 'crm.sqlite3'}",
-        "CRM_SECRET_KEY": "e2e-secret-key",
-        "CRM_ADMIN_PASSWORD": "e2e-admin-password",
-        "CONSOLE_PORT": str(free_port()),
-        "RASA_PORT": str(free_port()),
-        "ACTION_PORT": str(free_port()),
-    }
+    env = fresh_env(var_dir)
     settings: Settings = load_settings(env)
     engine, _ = prepare_store(settings)
     store = CRMStore(engine)
@@ -186,23 +160,8 @@ def handoff(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Handoff]:
     old_customer = store.customers.profile(2 if customer["id"] == 1 else 1)
     hand_over_the_old_way(store, old_customer)
     store.dispose()
-    console = subprocess.Popen(
-        [sys.executable, "-m", "bot.console"],
-        cwd=PROJECT_ROOT,
-        env={**os.environ, **env},
-        start_new_session=True,
-    )
-    try:
-        url = settings.console_url
-        deadline = datetime.now(timezone.utc) + timedelta(seconds=CONSOLE_START_S)
-        while not console_ready(url):
-            assert console.poll() is None, "the console exited"
-            assert datetime.now(timezone.utc) < deadline, "the console did not start"
-            time.sleep(0.2)
+    with running_console(settings, env) as url:
         yield Handoff(url, customer, view, old_customer)
-    finally:
-        console.terminate()
-        console.wait(timeout=30)
 
 
 def test_an_agent_sees_segment_strategy_risk_channel_and_hints(handoff: Handoff) -> None:
@@ -211,9 +170,7 @@ def test_an_agent_sees_segment_strategy_risk_channel_and_hints(handoff: Handoff)
         agent = start_chromium(Path(profile))
         try:
             agent.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", SMALL_SCREEN)
-            agent.get(f"{handoff.console_url}/agent")
-            agent.find_element(By.ID, "username").send_keys(AGENT)
-            agent.find_element(By.ID, "password").send_keys(AGENT_PASSWORD, Keys.ENTER)
+            sign_in(agent, f"{handoff.console_url}/agent", AGENT, AGENT_PASSWORD)
             # The queue is redrawn as the live feed connects: read it through wait_for.
             sla = f'#open-list .handoff[data-conversation-id="{CONVERSATION}"] .sla'
             due = wait_for(agent, lambda d: d.find_element(By.CSS_SELECTOR, sla).text, 10)

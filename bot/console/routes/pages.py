@@ -1,6 +1,6 @@
 """The console's pages and scripts: the demo bank site with the chat widget (only with
-`CRM_DEMO_SITE=1`), the agent console, the widget's files and the CRM's enums as a JavaScript
-module."""
+`CRM_DEMO_SITE=1`), the agent console, the supervisors' dashboard, the widget's files, the
+browser libraries installed from npm and the CRM's enums as a JavaScript module."""
 
 from __future__ import annotations
 
@@ -20,9 +20,11 @@ from bot.settings import KeyPurpose
 
 CONSOLE = Path(__file__).resolve().parent.parent
 WIDGET_SCRIPT = CONSOLE / "static" / "widget.js"
-SOCKET_IO_CLIENT = (
-    CONSOLE / "widget" / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js"
-)
+NODE_MODULES = CONSOLE / "widget" / "node_modules"
+SOCKET_IO_CLIENT = NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js"
+CHART_JS = NODE_MODULES / "chart.js" / "dist" / "chart.umd.min.js"
+"""The UMD build: the ES module build imports `@kurkle/color` by bare name, which a browser
+cannot resolve without a bundler or an inline import map (which the page policy forbids)."""
 DEMO_CUSTOMER_ID = 1
 # The console's own pages load only their own files; the API and live feed are same-origin.
 AGENT_PAGE_POLICY = (
@@ -67,26 +69,44 @@ async def demo_site(request: web.Request) -> web.Response:
     return page
 
 
-async def agent_console(request: web.Request) -> web.Response:
-    page = aiohttp_jinja2.render_template("agent.html", request, {})
+def _console_page(request: web.Request, template: str) -> web.Response:
+    page = aiohttp_jinja2.render_template(template, request, {})
     page.headers["Content-Security-Policy"] = AGENT_PAGE_POLICY
     page.headers.update(NO_CACHE)
     return page
+
+
+async def agent_console(request: web.Request) -> web.Response:
+    return _console_page(request, "agent.html")
+
+
+async def supervisor_dashboard(request: web.Request) -> web.Response:
+    """The page is public like /agent: its data comes from the API, which checks the role."""
+    return _console_page(request, "supervisor.html")
 
 
 async def widget_script(request: web.Request) -> web.FileResponse:
     return web.FileResponse(WIDGET_SCRIPT, headers=NO_CACHE)
 
 
-async def socket_io_client(request: web.Request) -> web.StreamResponse:
-    if not SOCKET_IO_CLIENT.is_file():
+def _vendored(path: Path, what: str) -> web.StreamResponse:
+    """A file of a browser library from node_modules (bot/console/widget/package-lock.json)."""
+    if not path.is_file():
         return error_json(
             404,
             "not_installed",
-            "The socket.io client is not installed: run `make install` "
+            f"{what} is not installed: run `make install` "
             "(or `npm ci --prefix bot/console/widget`).",
         )
-    return web.FileResponse(SOCKET_IO_CLIENT, headers={"Cache-Control": "max-age=3600"})
+    return web.FileResponse(path, headers={"Cache-Control": "max-age=3600"})
+
+
+async def socket_io_client(request: web.Request) -> web.StreamResponse:
+    return _vendored(SOCKET_IO_CLIENT, "The socket.io client")
+
+
+async def chart_js(request: web.Request) -> web.StreamResponse:
+    return _vendored(CHART_JS, "Chart.js")
 
 
 def _enums_module() -> str:
@@ -110,6 +130,7 @@ async def enums_script(request: web.Request) -> web.Response:
 ROUTES = (
     Route("GET", "/", demo_site, name="index", role=PUBLIC),
     Route("GET", "/agent", agent_console, name="agent_console", role=PUBLIC),
+    Route("GET", "/supervisor", supervisor_dashboard, name="supervisor_dashboard", role=PUBLIC),
     Route("GET", "/widget.js", widget_script, name="widget_script", role=PUBLIC),
     Route(
         "GET",
@@ -118,5 +139,6 @@ ROUTES = (
         name="socket_io_client",
         role=PUBLIC,
     ),
+    Route("GET", "/static/vendor/chart.umd.min.js", chart_js, name="chart_js", role=PUBLIC),
     Route("GET", "/static/lib/enums.js", enums_script, name="enums_script", role=PUBLIC),
 )

@@ -1,6 +1,6 @@
 /* How the console names a handoff's customer and priority, and whether the handoff is this agent's. */
 
-import { StaffRole, TicketStatus } from "../lib/enums.js";
+import { TicketStatus } from "../lib/enums.js";
 import { currentSession } from "../lib/session.js";
 
 const HONORIFIC = /^(mr|mrs|ms|miss|mx|dr|prof)\.?\s+/i;
@@ -32,10 +32,4 @@ export function isMine(handoff) {
   // even if they claimed it earlier in this session.
   const known = session.staffId !== null && session.staffId !== undefined;
   return known ? handoff.assigned_to === session.staffId : session.claimed.includes(handoff.id);
-}
-
-/** Supervisors (and admins) see handoffs claimed by others and may release or reassign them. */
-export function isSupervisor() {
-  const session = currentSession();
-  return Boolean(session && (session.role === StaffRole.SUPERVISOR || session.role === StaffRole.ADMIN));
 }

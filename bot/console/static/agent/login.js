@@ -1,60 +1,22 @@
-/* Signing in and out, and switching between the login form and the console. */
+/* Signing in and out of the agent console (lib/login.js), with its live feed and queues. */
 
-import { clearAlert, showAlert, showError } from "../lib/alert.js";
-import { signIn, signOut } from "../lib/api.js";
-import { $ } from "../lib/dom.js";
-import { currentSession, endSession } from "../lib/session.js";
+import { staffLogin } from "../lib/login.js";
 import { connectLive, disconnectLive } from "./live.js";
 import { refreshQueues } from "./queue.js";
 import { state } from "./state.js";
 
-export function showLogin(message) {
-  $("console-view").hidden = true;
-  $("login-view").hidden = false;
-  $("who").hidden = true;
-  $("logout").hidden = true;
-  $("live-status").hidden = true;
-  if (message) {
-    showAlert(message, "error");
-  }
-  $("username").focus();
-}
+const login = staffLogin({
+  view: "console-view",
+  hiddenWhenOut: ["live-status"],
+  onEnter: () => {
+    connectLive();
+    refreshQueues();
+  },
+  onLeave: () => {
+    disconnectLive();
+    state.selected = null;
+  },
+});
 
-export function showConsole() {
-  const session = currentSession();
-  $("login-view").hidden = true;
-  $("console-view").hidden = false;
-  $("who").textContent = `${session.username} · ${session.role}`;
-  $("who").hidden = false;
-  $("logout").hidden = false;
-  connectLive();
-  refreshQueues();
-}
-
-export async function logIn(event) {
-  event.preventDefault();
-  clearAlert();
-  try {
-    await signIn($("username").value.trim(), $("password").value);
-    $("password").value = "";
-    showConsole();
-  } catch (error) {
-    showError(error);
-    $("password").select();
-  }
-}
-
-/** Leaves the console: `message` says why when the server ended the session. */
-export function logOut(message) {
-  endSession();
-  disconnectLive();
-  state.selected = null;
-  showLogin(message);
-}
-
-/** The "Log out" button: the server ends the session first, so the token is dead at once. */
-export async function logOutClicked() {
-  disconnectLive();
-  await signOut();
-  logOut();
-}
+export const { showLogin, logIn, logOut, logOutClicked } = login;
+export const showConsole = login.showPage;

@@ -7,7 +7,8 @@ import { clearAlert, showAlert, showError } from "../lib/alert.js";
 import { api } from "../lib/api.js";
 import { $, el } from "../lib/dom.js";
 import { TicketStatus } from "../lib/enums.js";
-import { isMine, isSupervisor } from "./handoff.js";
+import { isSupervisor } from "../lib/session.js";
+import { isMine } from "./handoff.js";
 import { state } from "./state.js";
 
 let staff = null;
@@ -24,8 +25,8 @@ export async function renderSupervision() {
   const handoff = state.selected;
   const box = $("supervise");
   const show = Boolean(handoff) && isSupervisor() && handoff.status === TicketStatus.CLAIMED && !isMine(handoff);
-  box.hidden = !show;
   if (!show) {
+    box.hidden = true;
     return;
   }
   let members = [];
@@ -45,6 +46,8 @@ export async function renderSupervision() {
     }),
   );
   $("reassign").disabled = choices.length === 0;
+  // Shown only once it names the holder: a box that appears blank first reads as "nobody".
+  box.hidden = false;
 }
 
 async function act(path, body, done, refresh) {

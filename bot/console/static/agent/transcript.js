@@ -7,8 +7,9 @@ import { showError } from "../lib/alert.js";
 import { api } from "../lib/api.js";
 import { $, el } from "../lib/dom.js";
 import { Sender } from "../lib/enums.js";
-import { formatTime, humanize, percent } from "../lib/format.js";
+import { formatTime } from "../lib/format.js";
 import { currentSession } from "../lib/session.js";
+import { messageItem } from "../lib/transcript.js";
 import { customerName } from "./handoff.js";
 import { state } from "./state.js";
 
@@ -113,17 +114,7 @@ function speaker(message) {
 }
 
 function transcriptItem(message) {
-  const item = el("li", `message from-${message.sender}`);
+  const item = messageItem(message, speaker(message), formatTime(message.created_at));
   item.dataset.messageId = String(message.id);
-  const head = el("span", "message-head");
-  head.append(el("span", "message-who", speaker(message)), el("span", "message-time", formatTime(message.created_at)));
-  item.append(head, el("p", "message-text", message.text || ""));
-  if (message.sender === Sender.CUSTOMER && message.intent) {
-    const facts = [`${humanize(message.intent)} ${percent(message.confidence)}`];
-    if (typeof message.sentiment === "number") {
-      facts.push(`sentiment ${message.sentiment.toFixed(2)}`);
-    }
-    item.append(el("span", "message-facts", facts.join(" · ")));
-  }
   return item;
 }

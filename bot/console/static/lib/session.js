@@ -3,6 +3,8 @@
  * does not. Every console page shares it.
  */
 
+import { StaffRole } from "./enums.js";
+
 const SESSION_KEY = "northwind-agent-session";
 
 let current = loadSession();
@@ -31,6 +33,11 @@ export function saveSession() {
   } catch (error) {
     // Storage disabled: the session lasts until this page is reloaded.
   }
+}
+
+/** Supervisors and admins: they see handoffs claimed by others and the supervisors' dashboard. */
+export function isSupervisor() {
+  return Boolean(current && (current.role === StaffRole.SUPERVISOR || current.role === StaffRole.ADMIN));
 }
 
 export function startSession(session) {
