@@ -51,4 +51,5 @@ bench: install
 	$(BIN)/python -m bench.segments
 	$(BIN)/python -m bench.segment_scale --repeats 3
 	$(BIN)/python -m bench.risk --repeats 5
+	$(BIN)/python -m bench.analytics --database both --repeats 20
 	$(BIN)/python -m bench.report

@@ -15,6 +15,7 @@ SECTIONS = (
     "segments",
     "segment_scale",
     "risk",
+    "analytics",
 )
 HEADER = """# Benchmarks
 
