@@ -39,10 +39,10 @@ WHERE_THE_TIME_GOES = (
     "SQLite, the other indexed columns hidden from the planner (`day || ''`, `segment_id + 0`,"
     " `handed_off + 0`), so a page stops after its 51st row instead of sorting every match "
     "(it had drifted to `ix_conversation_facts_handed_day` and a sort of all handed-off "
-    "facts). The incremental roll-up is dominated by `quality.detect`, which re-reads every "
-    "unresolved handoff each run, and the daily rollup rebuilds every day a recomputed fact "
-    "belongs to (the new messages' customers' earlier conversations span most of the 180 "
-    "days)."
+    "facts). Of the incremental roll-up, the daily rollup costs most: it rebuilds every day "
+    "a recomputed fact belongs to (the new messages' customers' earlier conversations span "
+    "most of the 180 days); `quality.detect` judges only changed facts and the handoffs whose "
+    "waiting time crossed a bound since its last run."
 )
 
 
