@@ -139,10 +139,10 @@ async def test_the_consoles_calls_pass(stack: Stack) -> None:
 def test_rasa_serves_only_the_routes_the_crm_uses(stack: Stack) -> None:
     admin = {"Authorization": f"Bearer {api_jwt(stack.settings.rasa_api_token)}"}
     rasa_url = stack.settings.rasa_url
-    model = json.dumps({"model_file": "models/any.tar.gz"}).encode()
+    foreign = json.dumps({"model_file": "/tmp/elsewhere/any.tar.gz"}).encode()
 
     for method, path, body in [
-        ("PUT", "/model", model),
+        ("DELETE", "/model", None),
         ("POST", "/model/train", b"{}"),
         ("GET", "/status", None),
         ("GET", "/domain", None),
@@ -151,6 +151,9 @@ def test_rasa_serves_only_the_routes_the_crm_uses(stack: Stack) -> None:
         reply = request(method, f"{rasa_url}{path}", body, Content_Type="application/json", **admin)
         assert reply.status == 404, (method, path)
         assert reply.json()["error"]["code"] == "not_found"
+    loaded = request("PUT", f"{rasa_url}/model", foreign, Content_Type="application/json", **admin)
+    assert loaded.status == 400, "the retrain job's route loads only a model from models/"
+    assert loaded.json()["error"]["code"] == "invalid_model"
 
 
 def test_rasa_replies_carry_security_headers_and_bodies_are_bounded(stack: Stack) -> None:
