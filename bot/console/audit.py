@@ -54,3 +54,12 @@ async def record(
         customer_id,
         detail,
     )
+
+
+async def record_analytics_read(
+    request: web.Request, exported: bool, endpoint: str, **detail: Any
+) -> None:
+    """A supervisor's read (or CSV export) of an analytics, review or inbox table: aggregate
+    reads name no single conversation, so the target is every conversation (`ANY`)."""
+    action = AuditAction.EXPORT_ANALYTICS if exported else AuditAction.READ_ANALYTICS
+    await record(request, action, Target.CONVERSATION, ANY, detail={"endpoint": endpoint, **detail})

@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from bot.console.access import Route
-from bot.console.audit import ANY, Target, record
+from bot.console.audit import record_analytics_read
 from bot.console.context import STORE
 from bot.console.csv_export import EXPORT_PAGE, csv_response, every_page, summary_rows, wants_csv
 from bot.console.errors import ApiError
 from bot.console.requests import MAX_DB_INT, cursor_param, int_param, text_param
 from bot.console.rollup import rolled_up
-from bot.crm.enums import AuditAction, StaffRole
+from bot.crm.enums import StaffRole
 from bot.crm.store.metric_defs import NO_SEGMENT, check_dimension, metric_def
 from bot.crm.store.metrics import LISTS, METRICS, MetricFilter
 
@@ -112,9 +112,7 @@ async def ask(call: Callable[..., Result], *args: Any, **kwargs: Any) -> Result:
 async def audit(
     request: web.Request, exported: bool, what: str, f: MetricFilter, **detail: Any
 ) -> None:
-    action = AuditAction.EXPORT_ANALYTICS if exported else AuditAction.READ_ANALYTICS
-    body = {"endpoint": what, "filter": filter_json(f), **detail}
-    await record(request, action, Target.CONVERSATION, ANY, detail=body)
+    await record_analytics_read(request, exported, what, filter=filter_json(f), **detail)
 
 
 def drill_down_url(request: web.Request, f: MetricFilter, metric: str | None, **key: Any) -> str:

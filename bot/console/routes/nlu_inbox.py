@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.console.access import Route, staff_of
-from bot.console.audit import ANY, Target, record
+from bot.console.audit import Target, record, record_analytics_read
 from bot.console.context import STORE
 from bot.console.csv_export import csv_response, wants_csv
 from bot.console.errors import ApiError
@@ -35,16 +35,12 @@ async def list_inbox(request: web.Request) -> web.Response:
     await rolled_up(request)
     inbox = request.app[STORE].inbox
     groups = await asyncio.to_thread(inbox.groups, status, MAX_GROUPS)
-    await record(
+    await record_analytics_read(
         request,
-        AuditAction.EXPORT_ANALYTICS if exported else AuditAction.READ_ANALYTICS,
-        Target.CONVERSATION,
-        ANY,
-        detail={
-            "endpoint": "nlu_inbox",
-            "status": status,
-            "item_ids": [item["id"] for group in groups for item in group["items"]],
-        },
+        exported,
+        "nlu_inbox",
+        status=status,
+        item_ids=[item["id"] for group in groups for item in group["items"]],
     )
     if exported:
         rows = [

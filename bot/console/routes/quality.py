@@ -11,7 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.console.access import Route, staff_of
-from bot.console.audit import ANY, Target, record
+from bot.console.audit import Target, record, record_analytics_read
 from bot.console.context import STORE
 from bot.console.csv_export import EXPORT_PAGE, csv_response, every_page, wants_csv
 from bot.console.errors import ApiError
@@ -58,17 +58,13 @@ async def list_flags(request: web.Request) -> web.Response:
         limit, cursor = int_param(request, "limit", 100, 1, 500), cursor_param(request)
         flags, next_cursor = await asyncio.to_thread(page, limit=limit, cursor=cursor)
     flags = [with_links(request, flag) for flag in flags]
-    await record(
+    await record_analytics_read(
         request,
-        AuditAction.EXPORT_ANALYTICS if exported else AuditAction.READ_ANALYTICS,
-        Target.CONVERSATION,
-        ANY,
-        detail={
-            "endpoint": "quality_flags",
-            "status": status,
-            "kind": kind,
-            "conversation_ids": [flag["conversation_id"] for flag in flags],
-        },
+        exported,
+        "quality_flags",
+        status=status,
+        kind=kind,
+        conversation_ids=[flag["conversation_id"] for flag in flags],
     )
     if exported:
         today = datetime.now(timezone.utc).date()
