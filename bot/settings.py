@@ -26,6 +26,9 @@ class KeyPurpose(Enum):
     ACTION_SERVER = "action-server"
 
 
+DEFAULT_RETENTION_DAYS = 730
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -38,6 +41,9 @@ class Settings:
     secret_key: str
     admin_password: str | None
     redis_url: str | None
+    amqp_url: str | None
+    """RabbitMQ (`CRM_AMQP_URL`): when set, the outboxes relay the CRM's writes through it and
+    `crm drain` writes them to the CRM store; unset, each outbox writes to the store itself."""
     allowed_origins: tuple[str, ...]
     """Browser origins allowed to call Rasa and open socket.io (CORS); the console's own first."""
     demo_site: bool
@@ -51,6 +57,11 @@ class Settings:
     business_hours: str = DEFAULT_BUSINESS_HOURS
     """When the team works, for the business-hours response and handling times:
     `DAYS HH:MM-HH:MM ZONE` (`CRM_BUSINESS_HOURS`), checked when the settings load."""
+    amqp_queue: str = "crm_events"
+    """The durable RabbitMQ queue the outboxes publish to (`CRM_AMQP_QUEUE`)."""
+    retention_days: int = DEFAULT_RETENTION_DAYS
+    """The `retention` job deletes conversations that ended longer ago than this, everywhere
+    (`CRM_RETENTION_DAYS`, a positive whole number of days)."""
 
     @property
     def rasa_url(self) -> str:
@@ -84,6 +95,11 @@ class Settings:
     @property
     def similar_index_dir(self) -> Path:
         return self.var_dir / "similar-index"
+
+    @property
+    def outbox_dir(self) -> Path:
+        """One durable outbox file per Rasa server (named after its port) lives here."""
+        return self.var_dir / "outbox"
 
 
 def _port(env: dict[str, str], name: str, default: int) -> int:
@@ -140,10 +156,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     env = dict(os.environ if env is None else env)
     var_dir = Path(env.get("CRM_VAR_DIR", PROJECT_ROOT / "var"))
     database_url = env.get("CRM_DATABASE_URL", f"sqlite:///{var_dir / 'crm.sqlite3'}")
+    tracker_url = env.get("RASA_TRACKER_URL") or _default_tracker_url(database_url, var_dir)
     console_port = _port(env, "CONSOLE_PORT", 8080)
     return Settings(
         database_url=database_url,
-        tracker_url=env.get("RASA_TRACKER_URL", database_url),
+        tracker_url=tracker_url,
         bind=env.get("CRM_BIND", "127.0.0.1"),
         rasa_port=_port(env, "RASA_PORT", 5005),
         action_port=_port(env, "ACTION_PORT", 5055),
@@ -152,12 +169,35 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         secret_key=_secret_key(env, var_dir),
         admin_password=env.get("CRM_ADMIN_PASSWORD") or None,
         redis_url=env.get("CRM_REDIS_URL") or None,
+        amqp_url=env.get("CRM_AMQP_URL") or None,
+        amqp_queue=env.get("CRM_AMQP_QUEUE", "").strip() or "crm_events",
         allowed_origins=_origins(env, console_port),
         demo_site=_flag(env, "CRM_DEMO_SITE"),
         job_schedule=_job_schedule(env),
         segment_method=_choice(env, "CRM_SEGMENT_METHOD", SEGMENT_METHODS),
         business_hours=_business_hours(env),
+        retention_days=_positive_int(env, "CRM_RETENTION_DAYS", DEFAULT_RETENTION_DAYS),
     )
+
+
+def _default_tracker_url(database_url: str, var_dir: Path) -> str:
+    """Rasa's tracker store: the CRM's database, except that a SQLite CRM gets a file of its own.
+
+    A SQLite file has one writer at a time; sharing it would let a long CRM write (a batch
+    job, a locked file) freeze every conversation, which the outbox exists to prevent.
+    """
+    if database_url.startswith("sqlite"):
+        return f"sqlite:///{var_dir / 'tracker.sqlite3'}"
+    return database_url
+
+
+def _positive_int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)
 
 
 def _business_hours(env: dict[str, str]) -> str:
@@ -183,7 +223,7 @@ def _choice(env: dict[str, str], name: str, choices: tuple[str, ...]) -> str:
 DEFAULT_JOB_SCHEDULE = (
     "cleaning=0 2 * * *;segmentation=30 2 * * *;risk=0 3 * * *;channel=15 3 * * *;"
     "rules=30 3 * * *;strategies=0 4 * * *;reindex=30 4 * * *;topics=45 4 * * *;"
-    "analytics=*/10 * * * *;retrain=30 5 * * *"
+    "analytics=*/10 * * * *;retrain=30 5 * * *;retention=0 6 * * *"
 )
 """Nightly in the registry's order, spaced so each job has finished before the next needs it;
 `analytics` every ten minutes, so quality flags for a missed SLA or a handoff left waiting

@@ -103,6 +103,7 @@ class AuditAction(Vocabulary):
     EXPORT_ANALYTICS = "export_analytics"
     REVIEW_FLAG = "review_flag"
     LABEL_MESSAGE = "label_message"
+    ERASE_CUSTOMER = "erase_customer"
 
 
 class Product(Vocabulary):
@@ -234,3 +235,19 @@ SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (
     InboxSource,
     InboxStatus,
 )
+
+
+class DeliveryKind(Vocabulary):
+    """A call the console owes Rasa, recorded before it is made (bot/crm/store/deliveries.py)."""
+
+    AGENT_MESSAGE = "agent_message"
+    RESUME = "resume"
+    RATING_PROMPT = "rating_prompt"
+
+
+class DeliveryStatus(Vocabulary):
+    """`pending` until Rasa confirmed it; `failed` once retries are exhausted or it is moot."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
