@@ -162,6 +162,35 @@ def _staff_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def _drain(_args: argparse.Namespace) -> int:
+    """Until SIGTERM or Ctrl-C: RabbitMQ's queue of the turns' writes into the CRM store."""
+    import asyncio
+    import logging
+    import signal
+
+    from bot.outbox.amqp import Drainer
+
+    settings = load_settings()
+    if not settings.amqp_url:
+        print("error: crm drain needs CRM_AMQP_URL (RabbitMQ)", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    drainer = Drainer(settings)
+
+    async def drain() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, drainer.stopping.set)
+        await drainer.run()
+
+    try:
+        asyncio.run(drain())
+    finally:
+        drainer.close()
+    print(f"crm drain: {drainer.applied} messages applied", flush=True)
+    return 0
+
+
 def _token(args: argparse.Namespace) -> int:
     from bot.crm.database import create_crm_engine
     from bot.crm.store.customers import CustomerStore
@@ -247,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("username")
     create.add_argument("--role", choices=StaffRole.values(), default=StaffRole.AGENT.value)
     create.set_defaults(handler=_staff_create)
+
+    commands.add_parser(
+        "drain", help="write RabbitMQ's queue of the turns' writes to the CRM store"
+    ).set_defaults(handler=_drain)
 
     token = commands.add_parser("token", help="print a signed widget token for a customer")
     token.add_argument("customer_id", type=int)

@@ -9,12 +9,15 @@
   in the folder of the model the server started with (models/, which only our training
   writes); training and the other API routes answer 404 even with a valid JWT;
 - CORS follows `CRM_ALLOWED_ORIGINS`, every response carries security headers and request
-  bodies are bounded.
+  bodies are bounded;
+- it does not start without its event broker: Rasa itself only warns when the broker cannot
+  be loaded and then runs recording nothing for the CRM.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import re
 from collections.abc import Awaitable, Callable
@@ -25,6 +28,7 @@ import jwt
 import rasa.utils.io
 import rasa.utils.tensorflow.environment as tf_env
 from rasa.constants import ENV_SANIC_BACKLOG
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.run import (
     close_resources,
     configure_app,
@@ -41,6 +45,8 @@ from sanic.response import HTTPResponse
 
 from bot.console.rasa_client import API_JWT_ALGORITHM
 from bot.json_input import error_body
+from bot.outbox.local import release_shared_outboxes
+from bot.rasa_plugins.action_failure import install as answer_failed_actions
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
@@ -126,6 +132,7 @@ async def jwt_refused(request: Request, exception: Exception) -> HTTPResponse:
 
 def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) -> Sanic:
     """Rasa's app as `rasa run --enable-api` configures it, plus the guards above."""
+    answer_failed_actions()
     app = configure_app(
         create_http_input_channels(None, str(CREDENTIALS)),
         cors=list(settings.allowed_origins),
@@ -148,6 +155,38 @@ def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) ->
     return app
 
 
+class BrokerUnavailable(SystemExit):
+    """The server stops with this message (and a non-zero status) before serving anyone."""
+
+
+async def _open_and_close_broker(endpoints: AvailableEndpoints) -> None:
+    broker = await EventBroker.create(endpoints.event_broker)
+    if broker is None:
+        raise BrokerUnavailable(
+            f"error: the event broker {endpoints.event_broker.type!r} could not be loaded "
+            "(see the warning above); nothing would reach the CRM, so Rasa does not start"
+        )
+    try:
+        await broker.close()
+    finally:
+        release_shared_outboxes()
+
+
+def check_event_broker(endpoints: AvailableEndpoints) -> None:
+    """Create the configured event broker once, as Rasa will, and fail loudly if it cannot
+    be: no broker configured, its class not importable, or its creation raising."""
+    if endpoints.event_broker is None:
+        raise BrokerUnavailable("error: the endpoints file configures no event_broker")
+    try:
+        asyncio.run(_open_and_close_broker(endpoints))
+    except BrokerUnavailable:
+        raise
+    except Exception as error:
+        raise BrokerUnavailable(
+            f"error: the event broker could not be created: {type(error).__name__}: {error}"
+        ) from error
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.rasa_server", description=__doc__)
     parser.add_argument("--model", type=Path, required=True, help="the trained model (.tar.gz)")
@@ -160,6 +199,7 @@ def main(argv: list[str] | None = None) -> None:
     configure_structlog()
     settings = load_settings()
     endpoints = AvailableEndpoints.read_endpoints(str(args.endpoints))
+    check_event_broker(endpoints)
     app = build_app(settings, args.model, endpoints)
     update_sanic_log_level()
     app.run(

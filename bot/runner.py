@@ -1,7 +1,9 @@
-"""`crm run`: prepares everything, starts Rasa, the action server and the console, stops them."""
+"""`crm run`: prepares everything, starts Rasa, the action server and the console (and
+`crm drain` when RabbitMQ carries the CRM's writes), stops them."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -17,13 +19,15 @@ from bot.setup import ADMIN_USERNAME, prepare_store
 from bot.training import ensure_model, labels_dir
 
 STARTUP_TIMEOUT_S = 600
+NOT_WAITED_FOR = frozenset({"outbox"})
 STOP_GRACE_S = 15
 
 
-def service_commands(model: Path, endpoints: Path) -> dict[str, list[str]]:
+def service_commands(model: Path, endpoints: Path, drain: bool = False) -> dict[str, list[str]]:
     """Our own entries: they read ports, keys and origins from the settings, so no secret is
-    ever on a command line (anyone on the machine can read those)."""
-    return {
+    ever on a command line (anyone on the machine can read those). `drain`: also the process
+    that writes RabbitMQ's queue to the CRM store."""
+    commands = {
         "actions": [sys.executable, "-m", "bot.action_server"],
         "rasa": [
             sys.executable,
@@ -36,16 +40,19 @@ def service_commands(model: Path, endpoints: Path) -> dict[str, list[str]]:
         ],
         "console": [sys.executable, "-m", "bot.console"],
     }
+    if drain:
+        commands["drain"] = [sys.executable, "-m", "bot.cli", "drain"]
+    return commands
 
 
 def start_services(
-    model: Path, endpoints: Path, env: dict[str, str] | None = None
+    model: Path, endpoints: Path, env: dict[str, str] | None = None, drain: bool = False
 ) -> dict[str, subprocess.Popen]:
-    """Start the three processes, each in its own process group so they can be stopped whole."""
+    """Start the processes, each in its own process group so they can be stopped whole."""
     env = {**os.environ, **(env or {})}
     return {
         name: subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, start_new_session=True)
-        for name, command in service_commands(model, endpoints).items()
+        for name, command in service_commands(model, endpoints, drain).items()
     }
 
 
@@ -62,21 +69,37 @@ def stop_services(processes: dict[str, subprocess.Popen]) -> None:
             process.wait()
 
 
+def _started(settings: Settings) -> bool:
+    """Whether /healthz says the processes answer. The outbox is left out: a backlog or dead
+    entries left by an earlier run are for staff to see on /healthz, not a reason to refuse
+    the start (dead entries never go away by themselves)."""
+    try:
+        with urllib.request.urlopen(f"{settings.console_url}/healthz", timeout=5) as reply:
+            body = json.load(reply)
+    except urllib.error.HTTPError as error:  # a 503 still lists the components
+        try:
+            body = json.loads(error.read() or b"null")
+        except ValueError:
+            return False
+    except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError):
+        return False
+    components = body.get("components") if isinstance(body, dict) else None
+    if not isinstance(components, dict) or not components:
+        return False
+    return all(state == "ok" for name, state in components.items() if name not in NOT_WAITED_FOR)
+
+
 def wait_healthy(
     settings: Settings, processes: dict[str, subprocess.Popen], timeout: float
 ) -> None:
-    """Poll /healthz until every component is up; fail early if a process dies."""
+    """Poll /healthz until every process answers; fail early if a process dies."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         for name, process in processes.items():
             if process.poll() is not None:
                 raise RuntimeError(f"{name} exited with code {process.returncode} while starting")
-        try:
-            with urllib.request.urlopen(f"{settings.console_url}/healthz", timeout=5) as reply:
-                if reply.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
+        if _started(settings):
+            return
         time.sleep(1)
     raise RuntimeError(f"the services were not healthy within {timeout:.0f} s")
 
@@ -86,7 +109,7 @@ def run(settings: Settings, import_csv: Path | None = None) -> int:
     _, new_password = prepare_store(settings)
     endpoints = write_endpoints(settings, settings.var_dir / "endpoints.yml")
     model = ensure_model(import_csv=import_csv, labels=labels_dir(settings.var_dir))
-    processes = start_services(model, endpoints)
+    processes = start_services(model, endpoints, drain=settings.amqp_url is not None)
 
     def stop(signum: int, _frame: object) -> None:
         raise KeyboardInterrupt

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import jwt
@@ -13,8 +16,8 @@ from sanic import Sanic
 from sanic.compat import Header
 
 from bot.console.rasa_client import API_JWT_ALGORITHM, api_jwt
-from bot.rasa_server import build_app, loadable, served
-from bot.settings import load_settings
+from bot.rasa_server import build_app, check_event_broker, loadable, served
+from bot.settings import PROJECT_ROOT, load_settings
 
 
 @pytest.mark.parametrize(
@@ -173,3 +176,55 @@ def test_the_model_guard_answers_only_after_rasas_authentication(tmp_path, monke
         assert "models" not in json.dumps(refused_body)
     assert status == 400
     assert body["error"]["code"] == "invalid_model"
+
+
+def endpoints_with_broker(tmp_path, broker: dict | None) -> AvailableEndpoints:
+    path = tmp_path / "endpoints.yml"
+    path.write_text(json.dumps({"event_broker": broker} if broker else {}))
+    return AvailableEndpoints.read_endpoints(str(path))
+
+
+@pytest.mark.parametrize(
+    "broker",
+    [None, {"type": "bot.nowhere.Broker"}],
+    ids=["none_configured", "not_importable"],
+)
+def test_a_broker_that_cannot_be_created_stops_the_start(tmp_path, broker) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        check_event_broker(endpoints_with_broker(tmp_path, broker))
+    assert str(stopped.value).startswith("error: ")
+
+
+def test_the_crm_broker_passes_the_check(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CRM_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("CRM_SECRET_KEY", "rasa-server-secret")
+    monkeypatch.setenv("RASA_PORT", "5293")
+    check_event_broker(
+        endpoints_with_broker(tmp_path, {"type": "bot.rasa_plugins.broker.CRMEventBroker"})
+    )
+    assert (tmp_path / "var" / "outbox" / "rasa-5293.sqlite3").exists()
+
+
+def test_the_server_exits_non_zero_with_a_clear_message(tmp_path) -> None:
+    """The real entry point: Rasa alone would warn and run without recording anything."""
+    endpoints = tmp_path / "endpoints.yml"
+    endpoints.write_text(json.dumps({"event_broker": {"type": "bot.nowhere.Broker"}}))
+    env = {**os.environ, "CRM_VAR_DIR": str(tmp_path / "var"), "CRM_SECRET_KEY": "s"}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.rasa_server",
+            "--model",
+            "m.tar.gz",
+            "--endpoints",
+            str(endpoints),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT_ROOT,
+        timeout=180,
+    )
+    assert done.returncode != 0
+    assert "error: the event broker 'bot.nowhere.Broker' could not be loaded" in done.stderr

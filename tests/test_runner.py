@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import sys
+import threading
 from pathlib import Path
 
-from bot.runner import service_commands
+import pytest
+
+from bot.runner import _started, service_commands
 from bot.settings import KeyPurpose, load_settings
 
 
@@ -32,3 +37,59 @@ def test_the_services_are_started_through_our_entries_without_secrets(tmp_path) 
     secrets += [settings.key_for(purpose) for purpose in KeyPurpose]
     arguments = " ".join(" ".join(command) for command in commands.values())
     assert not [secret for secret in secrets if secret in arguments]
+
+
+def test_rabbitmq_adds_the_drain_process() -> None:
+    model, endpoints = Path("models/m.tar.gz"), Path("var/endpoints.yml")
+    assert "drain" not in service_commands(model, endpoints)
+    commands = service_commands(model, endpoints, drain=True)
+    assert commands["drain"] == [sys.executable, "-m", "bot.cli", "drain"]
+    assert set(commands) == {"actions", "rasa", "console", "drain"}
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    """Answers /healthz with the status and body the test puts on the server."""
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        status, body = self.server.reply  # type: ignore[attr-defined]
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def health_server():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _settings_for(server, tmp_path: Path):
+    port = str(server.server_address[1])
+    return load_settings({"CRM_VAR_DIR": str(tmp_path), "CONSOLE_PORT": port})
+
+
+UP = {"db": "ok", "rasa": "ok", "actions": "ok"}
+
+
+def test_a_start_waits_for_the_processes_but_not_for_an_old_outbox(health_server, tmp_path):
+    settings = _settings_for(health_server, tmp_path)
+    health_server.reply = (200, {"status": "ok", "components": {**UP, "outbox": "ok"}})
+    assert _started(settings)
+    health_server.reply = (503, {"components": {**UP, "outbox": "error: 1 dead"}})
+    assert _started(settings), "dead entries from an earlier run must not block the start"
+    health_server.reply = (503, {"components": {**UP, "db": "error: OperationalError"}})
+    assert not _started(settings)
+    health_server.reply = (503, {"components": {}})
+    assert not _started(settings)

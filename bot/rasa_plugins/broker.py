@@ -1,8 +1,12 @@
-"""Rasa event broker that writes every customer and bot message into the CRM store.
+"""Rasa event broker that records every customer and bot message for the CRM store.
 
-Rasa streams each new tracker event here once the turn is saved; `record_message` is
-idempotent on the event key, so a redelivered event is stored only once. A message names
-its customer only through the server's claim that the channel put in its metadata.
+Rasa streams each new tracker event here from its event loop, inside the tracker store's
+save. `publish` only appends the message events to this server's local outbox (a short
+local SQLite write) and returns: the CRM store being locked, down or slow never holds up a
+turn. The broker's relay thread delivers the outbox in order, to the CRM store or, with
+`CRM_AMQP_URL`, to RabbitMQ for `crm drain`; `record_message` is idempotent on the event
+key, so a redelivered event is stored once. A message names its customer only through the
+server's claim that the channel put in its metadata (checked when the entry is applied).
 """
 
 from __future__ import annotations
@@ -15,20 +19,23 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.utils.endpoints import EndpointConfig
 
 from bot.crm.database import create_crm_engine
-from bot.crm.enums import Sender
-from bot.crm.store import CRMStore, NotFound
-from bot.rasa_plugins.events import message_from_event
+from bot.crm.store import CRMStore
+from bot.outbox.amqp import AmqpSink
+from bot.outbox.local import EntryKind, LocalOutbox, shared_outbox
+from bot.outbox.relay import Relay, Sink, StoreSink
+from bot.rasa_plugins.events import SENDER_BY_EVENT
 from bot.settings import KeyPurpose, load_settings
 
 logger = logging.getLogger(__name__)
 
 
 class CRMEventBroker(EventBroker):
-    """Stores Rasa's message events in the CRM store of `CRM_DATABASE_URL` (or `url`)."""
+    """Appends Rasa's message events to an outbox whose relay it runs."""
 
-    def __init__(self, store: CRMStore, claim_key: str) -> None:
-        self.store = store
-        self.claim_key = claim_key
+    def __init__(self, outbox: LocalOutbox, sink: Sink) -> None:
+        self.outbox = outbox
+        self.relay = Relay(outbox, sink)
+        self.relay.start()
 
     @classmethod
     async def from_endpoint_config(
@@ -36,42 +43,26 @@ class CRMEventBroker(EventBroker):
         broker_config: EndpointConfig | None,
         event_loop: asyncio.AbstractEventLoop | None = None,
     ) -> CRMEventBroker:
+        """The outbox of this server (`var/outbox/rasa-<port>.sqlite3`), relayed to RabbitMQ
+        when `CRM_AMQP_URL` is set, else to the CRM store of `CRM_DATABASE_URL` (or `url`)."""
         settings = load_settings()
-        url = (broker_config.url if broker_config else None) or settings.database_url
-        return cls(CRMStore(create_crm_engine(url)), settings.key_for(KeyPurpose.CUSTOMER_CLAIM))
-
-    def offered_buttons(self, event: dict[str, Any]) -> list[dict[str, Any]]:
-        """The buttons of the conversation's latest bot message, when this event is a press.
-
-        The widget sends only the payload. Rasa publishes a turn's events in order and each is
-        stored before the next arrives, so the store holds the message that offered the
-        buttons; reading it (rather than remembering it here) survives a broker restart.
-        Only payload-looking texts (`/intent...`) pay for the lookup.
-        """
-        text = event.get("text")
-        if event.get("event") != "user" or not isinstance(text, str) or not text.startswith("/"):
-            return []
-        try:
-            messages = self.store.conversations.get(event["sender_id"])["messages"]
-        except (NotFound, KeyError):
-            return []
-        for message in reversed(messages):
-            if message["sender"] == Sender.BOT:
-                return list((message["data"] or {}).get("buttons") or [])
-        return []
+        sink: Sink
+        if settings.amqp_url:
+            sink = AmqpSink(settings.amqp_url, settings.amqp_queue)
+        else:
+            url = (broker_config.url if broker_config else None) or settings.database_url
+            store = CRMStore(create_crm_engine(url))
+            sink = StoreSink(store, settings.key_for(KeyPurpose.CUSTOMER_CLAIM))
+        return cls(shared_outbox(settings), sink)
 
     def publish(self, event: dict[str, Any]) -> None:
-        record = message_from_event(event, self.claim_key, self.offered_buttons(event))
-        if record is not None:
-            self.store.conversations.record_message(record)
+        """Keep the events that may be messages; the relay decides what each one is."""
+        sender_id = event.get("sender_id")
+        if event.get("event") in SENDER_BY_EVENT and isinstance(sender_id, str):
+            self.outbox.append(EntryKind.EVENT, sender_id, event)
 
     def is_ready(self) -> bool:
-        try:
-            self.store.ping()
-        except Exception:
-            logger.exception("CRM store is not reachable")
-            return False
-        return True
+        return self.relay.is_alive()
 
     async def close(self) -> None:
-        self.store.dispose()
+        await asyncio.to_thread(self.relay.close)

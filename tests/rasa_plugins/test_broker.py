@@ -1,7 +1,9 @@
-"""The event broker against a real CRM store: what lands, who it is linked to, and failures."""
+"""The event broker: Rasa's turn only appends to the outbox; the relay stores each message
+once, linked to the customer the server's claim names."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -12,12 +14,13 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
-from sqlalchemy.exc import OperationalError
 
 from bot.crm.database import create_crm_engine
 from bot.crm.enums import Sender
 from bot.crm.store import CRMStore, NotFound
 from bot.identity import make_claim
+from bot.outbox.local import LocalOutbox
+from bot.outbox.relay import StoreSink
 from bot.rasa_plugins.broker import CRMEventBroker
 from bot.settings import KeyPurpose, load_settings
 
@@ -25,6 +28,7 @@ SECRET = "broker-test-secret"
 CLAIM_KEY = "broker-claim-key"
 SENT_AT = 1763800000.0
 SEEDED_CUSTOMER = 3
+SETTLE_S = 10
 
 
 def published(conversation_id: str, event: Event) -> dict[str, Any]:
@@ -49,6 +53,25 @@ def bot_says(conversation_id: str, text: str) -> dict[str, Any]:
     return published(conversation_id, event)
 
 
+def broker_over(store: CRMStore, path: Path) -> CRMEventBroker:
+    return CRMEventBroker(LocalOutbox(path), StoreSink(store, CLAIM_KEY))
+
+
+@pytest.fixture
+def broker(store: CRMStore, tmp_path: Path) -> Iterator[CRMEventBroker]:
+    """A broker whose relay writes to `store` (closing the relay leaves the store open)."""
+    relay_store = CRMStore(store.engine)
+    relay_store.dispose = lambda: None  # type: ignore[method-assign]
+    broker = broker_over(relay_store, tmp_path / "outbox" / "rasa-1.sqlite3")
+    yield broker
+    broker.relay.close()
+    broker.outbox.close()
+
+
+def settled(broker: CRMEventBroker) -> None:
+    assert broker.relay.wait_idle(SETTLE_S), "the outbox did not drain"
+
+
 @pytest.fixture
 def unreachable_store(tmp_path: Path) -> Iterator[CRMStore]:
     """A store whose database cannot be opened (the path is a folder)."""
@@ -57,12 +80,12 @@ def unreachable_store(tmp_path: Path) -> Iterator[CRMStore]:
     store.dispose()
 
 
-def test_a_customer_and_a_bot_message_land_once(store: CRMStore) -> None:
-    broker = CRMEventBroker(store, CLAIM_KEY)
+def test_a_customer_and_a_bot_message_land_once(store: CRMStore, broker: CRMEventBroker) -> None:
     user = customer_says("conv-1", "hello there")
     bot = bot_says("conv-1", "Hi! How can I help?")
     for event in (user, bot, user, bot):
         broker.publish(event)
+    settled(broker)
     conversation = store.conversations.get("conv-1")
     assert [(message["sender"], message["text"]) for message in conversation["messages"]] == [
         (Sender.CUSTOMER, "hello there"),
@@ -73,15 +96,21 @@ def test_a_customer_and_a_bot_message_land_once(store: CRMStore) -> None:
     assert conversation["customer_id"] is None
 
 
-def test_events_that_are_not_messages_store_nothing(store: CRMStore) -> None:
-    CRMEventBroker(store, CLAIM_KEY).publish(published("conv-1", ActionExecuted("action_listen")))
+def test_events_that_are_not_messages_are_not_even_kept(
+    store: CRMStore, broker: CRMEventBroker
+) -> None:
+    broker.publish(published("conv-1", ActionExecuted("action_listen")))
+    assert broker.outbox.head() == []
     with pytest.raises(NotFound):
         store.conversations.get("conv-1")
 
 
-def test_the_servers_claim_links_the_customer(seeded_store: CRMStore) -> None:
+def test_the_servers_claim_links_the_customer(seeded_store: CRMStore, tmp_path: Path) -> None:
     claim = make_claim(CLAIM_KEY, "conv-1", SEEDED_CUSTOMER)
-    CRMEventBroker(seeded_store, CLAIM_KEY).publish(customer_says("conv-1", "hi", claim))
+    broker = broker_over(CRMStore(seeded_store.engine), tmp_path / "rasa-1.sqlite3")
+    broker.publish(customer_says("conv-1", "hi", claim))
+    settled(broker)
+    broker.relay.close()
     assert seeded_store.conversations.get("conv-1")["customer_id"] == SEEDED_CUSTOMER
 
 
@@ -96,44 +125,40 @@ def test_the_servers_claim_links_the_customer(seeded_store: CRMStore) -> None:
     ],
     ids=["forged", "other_conversation", "tampered", "unsigned", "not_a_claim"],
 )
-def test_a_claim_that_does_not_verify_links_no_one(seeded_store: CRMStore, claim) -> None:
-    CRMEventBroker(seeded_store, CLAIM_KEY).publish(customer_says("conv-1", "hi", claim))
+def test_a_claim_that_does_not_verify_links_no_one(
+    seeded_store: CRMStore, tmp_path: Path, claim
+) -> None:
+    broker = broker_over(CRMStore(seeded_store.engine), tmp_path / "rasa-1.sqlite3")
+    broker.publish(customer_says("conv-1", "hi", claim))
+    settled(broker)
+    broker.relay.close()
     conversation = seeded_store.conversations.get("conv-1")
     assert conversation["customer_id"] is None
     assert [message["text"] for message in conversation["messages"]] == ["hi"]
 
 
-def test_is_ready_only_while_the_store_answers(
-    store: CRMStore, unreachable_store: CRMStore
-) -> None:
-    assert CRMEventBroker(store, CLAIM_KEY).is_ready()
-    assert not CRMEventBroker(unreachable_store, CLAIM_KEY).is_ready()
-
-
-def test_a_store_error_in_publish_propagates(unreachable_store: CRMStore) -> None:
-    with pytest.raises(OperationalError):
-        CRMEventBroker(unreachable_store, CLAIM_KEY).publish(customer_says("conv-1", "hi"))
-
-
-async def test_a_store_error_fails_rasas_save_and_the_turn_is_not_kept(
+async def test_a_store_that_fails_neither_fails_nor_slows_rasas_save(
     unreachable_store: CRMStore, tmp_path: Path
 ) -> None:
-    """Today's behaviour, as Rasa's agent wires it (SQL tracker store in a fail-safe wrapper).
-
-    Rasa streams events before it writes them, so the error stops the SQL tracker store's
-    save; the in-memory fallback streams to the same broker and fails too, and the error
-    reaches Rasa's message processor (the REST channel answers 503).
-    """
-    broker = CRMEventBroker(unreachable_store, CLAIM_KEY)
+    """As Rasa's agent wires it (SQL tracker store in a fail-safe wrapper): the turn is kept
+    in the tracker at once, and the message waits in the outbox for the store."""
+    broker = broker_over(unreachable_store, tmp_path / "outbox" / "rasa-1.sqlite3")
     tracker_store = FailSafeTrackerStore(
         SQLTrackerStore(
             Domain.empty(), dialect="sqlite", db=str(tmp_path / "tracker.db"), event_broker=broker
         )
     )
     user = UserUttered("hi", intent={"name": "greet", "confidence": 0.91}, timestamp=SENT_AT)
-    with pytest.raises(OperationalError):
-        await tracker_store.save(DialogueStateTracker.from_events("conv-1", [user]))
-    assert await tracker_store.retrieve("conv-1") is None
+    started = time.monotonic()
+    await tracker_store.save(DialogueStateTracker.from_events("conv-1", [user]))
+    assert time.monotonic() - started < 1.0
+    kept = await tracker_store.retrieve("conv-1")
+    assert kept is not None and kept.latest_message.text == "hi"
+    [entry] = broker.outbox.head()
+    assert (entry.conversation_id, entry.payload["text"]) == ("conv-1", "hi")
+    assert broker.is_ready()
+    await broker.close()
+    assert len(broker.outbox.head()) == 1, "what could not be delivered stays on disk"
 
 
 async def test_from_endpoint_config_uses_the_url_else_the_database_setting(
@@ -141,21 +166,26 @@ async def test_from_endpoint_config_uses_the_url_else_the_database_setting(
 ) -> None:
     monkeypatch.setenv("CRM_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("CRM_SECRET_KEY", SECRET)
+    monkeypatch.setenv("RASA_PORT", "5291")
     monkeypatch.setenv("CRM_DATABASE_URL", f"sqlite:///{tmp_path / 'not-this-one.sqlite3'}")
     from_url = await CRMEventBroker.from_endpoint_config(EndpointConfig(url=database_url))
+    assert from_url.outbox.path == (tmp_path / "var" / "outbox" / "rasa-5291.sqlite3").resolve()
     from_url.publish(customer_says("conv-url", "hi"))
     await from_url.close()
     monkeypatch.setenv("CRM_DATABASE_URL", database_url)
     from_settings = await CRMEventBroker.from_endpoint_config(None)
     from_settings.publish(customer_says("conv-settings", "hi"))
     await from_settings.close()
-    assert from_url.claim_key == load_settings().key_for(KeyPurpose.CUSTOMER_CLAIM)
+    sink = from_url.relay.sink
+    assert isinstance(sink, StoreSink)
+    assert sink.claim_key == load_settings().key_for(KeyPurpose.CUSTOMER_CLAIM)
     conversations, _ = store.conversations.list()
     assert {conversation["id"] for conversation in conversations} == {"conv-url", "conv-settings"}
 
 
-def test_a_button_press_is_stored_with_the_label_the_bot_offered(store: CRMStore) -> None:
-    broker = CRMEventBroker(store, CLAIM_KEY)
+def test_a_button_press_is_stored_with_the_label_the_bot_offered(
+    store: CRMStore, broker: CRMEventBroker
+) -> None:
     offer = BotUttered(
         "How did we do?",
         data={"buttons": [{"title": "Great", "payload": '/csat_score{"score": 5}'}]},
@@ -164,13 +194,14 @@ def test_a_button_press_is_stored_with_the_label_the_bot_offered(store: CRMStore
     broker.publish(published("conv-1", offer))
     broker.publish(customer_says("conv-1", '/csat_score{"score": 5}'))
     broker.publish(customer_says("conv-2", "/greet"))
+    settled(broker)
     texts = [message["text"] for message in store.conversations.get("conv-1")["messages"]]
     assert texts == ["How did we do?", "Great"]
     assert store.conversations.get("conv-2")["messages"][0]["text"] == "/greet"
 
 
-def test_the_rating_trigger_is_not_stored(store: CRMStore) -> None:
-    trigger = UserUttered.create_external("give_feedback")
-    CRMEventBroker(store, CLAIM_KEY).publish(published("conv-1", trigger))
+def test_the_rating_trigger_is_not_stored(store: CRMStore, broker: CRMEventBroker) -> None:
+    broker.publish(published("conv-1", UserUttered.create_external("give_feedback")))
+    settled(broker)
     with pytest.raises(NotFound):
         store.conversations.get("conv-1")

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import os
+import sqlite3
 import threading
+import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from bot.crm.database import create_crm_engine, migrate
 from bot.crm.enums import ContactChannel, Sender
 from bot.crm.models import Contact
+from bot.crm.seed import seed_demo
 from bot.crm.store import CRMStore, MessageRecord, NotFound
 from bot.crm.store.base import as_utc
-from bot.identity import claimed_customer, issue_customer_token
+from bot.identity import CLAIM_FIELD, claimed_customer, issue_customer_token
 from bot.json_input import HttpError
-from bot.rasa_plugins.customer_gate import CustomerGate
+from bot.rasa_plugins.customer_gate import GATE_TIMEOUT_S, CustomerGate, gate_engine
+from tests.conftest import POSTGRES_ENV, SEED_DAY
+from tests.outbox.conftest import own_database, refuse_connections
 from tests.rasa_plugins.tokens import token_issued_ago
 
 TOKEN_KEY = "gate-token-key"
@@ -204,3 +214,64 @@ def test_joining_a_bound_conversation_needs_its_customers_token(gate: CustomerGa
     assert not gate.may_join_as("conv-1", gate.token_customer(token(B)))
     assert not gate.may_join_as("conv-1", gate.token_customer(expired(A)))
     assert not gate.may_join_as("conv-1", gate.token_customer(token(A, key="another-key")))
+
+
+# ------------------------------------------------------------------ the store unavailable
+
+
+@pytest.fixture
+def sqlite_crm(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'crm.sqlite3'}"
+    migrate(url)
+    seed_demo(create_crm_engine(url), customers=5, today=SEED_DAY)
+    return url
+
+
+def test_a_locked_store_lets_messages_on_anonymously_within_the_timeout(
+    sqlite_crm: str, tmp_path: Path
+) -> None:
+    gate = CustomerGate(CRMStore(gate_engine(sqlite_crm)), TOKEN_KEY, CLAIM_KEY)
+    assert CLAIM_FIELD in gate.admit("bound", {"customer_token": token(A)})
+    lock = sqlite3.connect(tmp_path / "crm.sqlite3", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        started = time.monotonic()
+        assert gate.admit("new", {"customer_token": token(A)}) == {}
+        assert gate.admit("new", {}) == {}
+        assert time.monotonic() - started < 2 * (GATE_TIMEOUT_S + 1)
+        # a conversation already bound to the customer needs no write: its claim stays
+        assert CLAIM_FIELD in gate.admit("bound", {"customer_token": token(A)})
+    finally:
+        lock.close()
+        gate.close()
+
+
+def test_an_unreachable_store_lets_messages_on_anonymously(tmp_path: Path) -> None:
+    gate = CustomerGate(CRMStore(gate_engine(f"sqlite:///{tmp_path}")), TOKEN_KEY, CLAIM_KEY)
+    assert gate.admit("conv-1", {"customer_token": token(A)}) == {}
+    assert gate.token_customer(token(A)) is None
+    assert not gate.may_join_as("conv-1", None), "a session it cannot check is not joined"
+    gate.close()
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[str]:
+    with own_database() as url:
+        yield url
+
+
+def test_postgres_refusing_connections_lets_messages_on_anonymously(own_postgres: str) -> None:
+    seed_demo(create_crm_engine(own_postgres), customers=5, today=SEED_DAY)
+    gate = CustomerGate(CRMStore(gate_engine(own_postgres)), TOKEN_KEY, CLAIM_KEY)
+    database = make_url(own_postgres).database
+    try:
+        assert CLAIM_FIELD in gate.admit("pg", {"customer_token": token(A)})
+        refuse_connections(os.environ[POSTGRES_ENV], database, refuse=True)
+        started = time.monotonic()
+        assert gate.admit("pg", {"customer_token": token(A)}) == {}
+        assert time.monotonic() - started < GATE_TIMEOUT_S + 2
+        refuse_connections(os.environ[POSTGRES_ENV], database, refuse=False)
+        assert CLAIM_FIELD in gate.admit("pg", {"customer_token": token(A)})
+    finally:
+        refuse_connections(os.environ[POSTGRES_ENV], database, refuse=False)
+        gate.close()
