@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot.console.access import add_routes
 from bot.console.context import OPENAPI, SETTINGS
+from bot.console.delivery import delivery_worker
 from bot.console.errors import error_middleware
 from bot.console.headers import security_headers
 from bot.console.openapi import load_openapi
@@ -33,6 +34,7 @@ async def init_app(settings: Settings, store: CRMStore | None = None) -> web.App
     app[OPENAPI] = load_openapi()
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), autoescape=True)
     add_resources(app, store)
+    app.cleanup_ctx.append(delivery_worker)
     add_routes(app, ROUTES)
     app.router.add_static("/static", HERE / "static", name="static")
     return app

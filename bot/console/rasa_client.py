@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from urllib.parse import quote
@@ -14,6 +15,9 @@ from bot.settings import KeyPurpose, Settings
 from bot.signing import SIGNATURE_HEADER, sign
 
 TIMEOUT = aiohttp.ClientTimeout(total=10)
+"""For the delivery worker's retries (bot/console/delivery.py)."""
+QUICK_TIMEOUT = aiohttp.ClientTimeout(total=3)
+"""For the first attempt made while an agent's request waits: a slow Rasa leaves it pending."""
 API_JWT_ALGORITHM = "HS256"
 API_JWT_LIFETIME_S = 60
 API_JWT_USER = {"username": "console", "role": "admin"}
@@ -39,35 +43,49 @@ class RasaClient:
         return {"Authorization": f"Bearer {api_jwt(self.settings.rasa_api_token)}"}
 
     async def _post(
-        self, path: str, body: object, headers: dict[str, str] | None = None, **params: str
+        self,
+        path: str,
+        body: object,
+        headers: dict[str, str] | None = None,
+        timeout: aiohttp.ClientTimeout = TIMEOUT,
+        **params: str,
     ) -> object:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         headers = {"Content-Type": "application/json", **(headers or {})}
         url = f"{self.settings.rasa_url}{path}"
         try:
             async with self.http.post(
-                url, data=data, headers=headers, params=params, timeout=TIMEOUT
+                url, data=data, headers=headers, params=params, timeout=timeout
             ) as reply:
                 if reply.status >= 400:
                     raise ApiError(502, "rasa_error", f"Rasa answered HTTP {reply.status}.")
                 return await reply.json()
-        except (aiohttp.ClientError, TimeoutError) as error:
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             raise ApiError(502, "rasa_unreachable", f"Rasa is not reachable: {error}") from None
 
     def _conversation(self, conversation_id: str) -> str:
         return f"/conversations/{quote(conversation_id, safe='')}"
 
-    async def deliver_agent_message(self, conversation_id: str, text: str, agent: str) -> bool:
-        """Push an agent's text into the customer's widget; False when no widget is connected."""
-        body = json.dumps({"conversation_id": conversation_id, "text": text, "agent": agent})
+    async def deliver_agent_message(
+        self,
+        conversation_id: str,
+        message: dict[str, object],
+        timeout: aiohttp.ClientTimeout = TIMEOUT,
+    ) -> bool:
+        """Push an agent's message (`text`, `agent`, `message_id`, `seq`) into the customer's
+        widget; True if a widget was connected (one that was not fetches it on reconnect)."""
+        body = json.dumps({**message, "conversation_id": conversation_id})
         data = body.encode()  # signed and sent as the same bytes
         signature = sign(self.settings.key_for(KeyPurpose.AGENT_MESSAGE), data)
         reply = await self._post(
-            "/webhooks/socketio/agent_message", data, headers={SIGNATURE_HEADER: signature}
+            "/webhooks/socketio/agent_message",
+            data,
+            headers={SIGNATURE_HEADER: signature},
+            timeout=timeout,
         )
         return bool(reply.get("delivered")) if isinstance(reply, dict) else False
 
-    async def resume(self, conversation_id: str) -> None:
+    async def resume(self, conversation_id: str, timeout: aiohttp.ClientTimeout = TIMEOUT) -> None:
         """Let the bot answer again (Rasa's ConversationResumed).
 
         While paused, Rasa logs the customer's messages without an `action_listen` after
@@ -77,13 +95,17 @@ class RasaClient:
             f"{self._conversation(conversation_id)}/tracker/events",
             [{"event": "resume"}, {"event": "action", "name": "action_listen"}],
             headers=self._api_headers(),
+            timeout=timeout,
         )
 
-    async def trigger_intent(self, conversation_id: str, intent: str) -> None:
+    async def trigger_intent(
+        self, conversation_id: str, intent: str, timeout: aiohttp.ClientTimeout = TIMEOUT
+    ) -> None:
         """Make the bot act as if the customer had this intent, answering on their channel."""
         await self._post(
             f"{self._conversation(conversation_id)}/trigger_intent",
             {"name": intent},
             headers=self._api_headers(),
+            timeout=timeout,
             output_channel="latest",
         )

@@ -9,16 +9,25 @@ keeps only what the server echoed). A customer waiting for a person, whom the pa
 not answer, is told their place in the queue (bot.rasa_plugins.queue_notice). The console
 delivers an agent's reply through `POST /webhooks/socketio/agent_message` (signed), which
 emits it into the session's room: the widget keeps one connection for the bot and the person.
+
+Every message the server sends a widget carries `seq`, a server time at or after the
+message; a widget that reconnects to its session sends the last `seq` it showed
+(`last_seq`) and gets the bot's and agents' messages stored after it replayed from the CRM
+store (`replayed: true`), to that socket only and at most MAX_REPLAYED of them. An agent's
+message carries its CRM `message_id`, so a widget shows it once whether it came live,
+replayed, or both (a delivery retried after Rasa came back).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.socketio import SocketBlueprint, SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -26,6 +35,7 @@ from sanic.response import HTTPResponse
 from socketio import AsyncServer
 
 from bot.crm.enums import Sender
+from bot.crm.store.deliveries import MissedMessage
 from bot.identity import CLAIM_FIELD, TOKEN_FIELD
 from bot.json_input import (
     MAX_JSON_DEPTH,
@@ -49,10 +59,16 @@ from bot.settings import KeyPurpose, load_settings
 from bot.signing import SIGNATURE_HEADER, verify
 from nlp.pii import redact_text
 
+logger = logging.getLogger(__name__)
 ECHO_EVENT = "user_echo"
 """The customer's message as the server keeps it (redacted), sent back to the sending socket."""
 REFUSED_EVENT = "message_refused"
 """Why a message was not taken (`{"error": {"code", "message"}}`), to the sending socket."""
+MAX_REPLAYED = 50
+"""The most messages a reconnecting widget is sent back; older ones it has missed stay in
+the CRM (a widget is a chat, not an archive)."""
+REPLAY_TIMEOUT_S = 5.0
+"""A store that does not answer in time costs the widget its replay, not its connection."""
 
 
 class DepthLimitedJson:
@@ -69,8 +85,16 @@ class DepthLimitedJson:
         return json.loads(text, **kwargs)
 
 
-class CountingOutput(SocketIOOutput):
-    """Rasa's socket.io output that remembers whether the bot said anything."""
+class StampedOutput(SocketIOOutput):
+    """Rasa's socket.io output, each bot message stamped with the server's `seq`: the
+    widget's place in the conversation when it reconnects."""
+
+    async def _send_message(self, socket_id: str, response: Any) -> None:
+        await super()._send_message(socket_id, {**response, "seq": time.time()})
+
+
+class CountingOutput(StampedOutput):
+    """The stamped output that also remembers whether the bot said anything."""
 
     def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
         super().__init__(sio, bot_message_evt)
@@ -139,6 +163,32 @@ class CustomerSockets:
             self.sio.leave_room(sid, previous, namespace=self.namespace)
         self.sio.enter_room(sid, session_id, namespace=self.namespace)
         await self._to_socket(sid, "session_confirm", session_id)
+        if session_id == requested:
+            await self._replay(sid, session_id, data.get("last_seq"))
+
+    async def _replay(self, sid: str, session_id: str, last_seq: object) -> None:
+        """Send this socket what its session said after `last_seq` while it was away.
+
+        Only a socket that rejoined its session (the checks above) gets here, and only that
+        socket hears the replay; a widget that showed nothing yet (no `last_seq`) gets none.
+        """
+        if not isinstance(last_seq, int | float) or isinstance(last_seq, bool):
+            return
+        try:
+            missed = await asyncio.wait_for(
+                asyncio.to_thread(
+                    self.gate.store.deliveries.missed_messages,
+                    session_id,
+                    float(last_seq),
+                    MAX_REPLAYED,
+                ),
+                REPLAY_TIMEOUT_S,
+            )
+        except Exception:
+            logger.exception("no replay for session %s: the CRM store did not answer", session_id)
+            return
+        for message in missed:
+            await self._to_socket(sid, self.bot_message_evt, replayed(message))
 
     def _client_ip(self, sid: str) -> str:
         environ = self.sio.get_environ(sid, namespace=self.namespace) or {}
@@ -167,7 +217,7 @@ class CustomerSockets:
             self.verified[sid] = claim["id"]
             self._keep_only(session_id, claim["id"])
         redacted = redact_text(text)
-        await self._to_socket(sid, ECHO_EVENT, {"text": redacted})
+        await self._to_socket(sid, ECHO_EVENT, {"text": redacted, "seq": time.time()})
         output = CountingOutput(self.sio, self.bot_message_evt)
         await self.on_new_message(
             UserMessage(
@@ -198,6 +248,16 @@ class CustomerSockets:
     def connected(self, session_id: str) -> bool:
         """Whether any socket is in the session's room."""
         return bool(self.sio.manager.rooms.get(self.namespace, {}).get(session_id))
+
+
+def replayed(message: MissedMessage) -> dict[str, Any]:
+    """A stored message as the widget receives it live (`bot_uttered`)."""
+    shown: dict[str, Any] = {"text": message["text"] or "", "seq": message["seq"]}
+    if message["sender"] == Sender.AGENT:
+        shown.update(sender=Sender.AGENT, agent=message["agent"] or "", message_id=message["id"])
+    else:
+        shown = {**(message["data"] or {}), **shown}
+    return {**shown, "replayed": True}
 
 
 class CRMSocketIOInput(SocketIOInput):
@@ -249,7 +309,13 @@ class CRMSocketIOInput(SocketIOInput):
                 text = payload["text"]
             except (InputError, KeyError):
                 return error_response(400, "invalid_body", "Expected conversation_id and text.")
-            message = {"text": text, "sender": Sender.AGENT, "agent": payload.get("agent", "")}
+            message = {
+                "text": text,
+                "sender": Sender.AGENT,
+                "agent": payload.get("agent", ""),
+                "message_id": payload.get("message_id"),
+                "seq": payload.get("seq"),
+            }
             await self.sio.emit(
                 self.bot_message_evt, message, room=conversation_id, namespace=sockets.namespace
             )
@@ -260,3 +326,10 @@ class CRMSocketIOInput(SocketIOInput):
             gate.close()
 
         return webhook
+
+    def get_output_channel(self) -> OutputChannel | None:
+        """Where `trigger_intent` with `output_channel=latest` answers (the rating prompt):
+        stamped like every other bot message."""
+        if self.sio is None:
+            return super().get_output_channel()
+        return StampedOutput(self.sio, self.bot_message_evt)

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import Session
 
-from bot.crm import models_supervision  # noqa: F401 (its tables are part of the schema)
+from bot.crm import models_delivery, models_supervision  # noqa: F401 (part of the schema)
 from bot.crm.database import alembic_config, create_crm_engine, migrate
 from bot.crm.models import Base, Card, Customer, Ticket, Transaction
 from bot.crm.seed import seed_demo

@@ -36,7 +36,8 @@ async def list_conversations(request: web.Request) -> web.Response:
 
 async def get_conversation(request: web.Request) -> web.Response:
     conversation_id = text_path(request, "conversation_id")
-    conversation = await asyncio.to_thread(request.app[STORE].conversations.get, conversation_id)
+    store = request.app[STORE]
+    conversation = await asyncio.to_thread(store.conversations.get, conversation_id)
     await record(
         request,
         AuditAction.READ_CONVERSATION,
@@ -44,7 +45,10 @@ async def get_conversation(request: web.Request) -> web.Response:
         conversation_id,
         customer_id=conversation["customer_id"],
     )
-    return web.json_response(conversation)
+    # What Rasa has not confirmed yet (pending) or never will (failed): agents' replies not
+    # yet delivered, a resume still owed while the conversation shows `handoff`.
+    deliveries = await asyncio.to_thread(store.deliveries.unsettled, conversation_id)
+    return web.json_response({**conversation, "deliveries": deliveries})
 
 
 ROUTES = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import Any
 
@@ -10,7 +11,8 @@ from aiohttp import web
 
 from bot.console.access import Route, staff_of
 from bot.console.audit import ANY, Target, record
-from bot.console.context import LIVE, RASA, STORE, TICKET_SEARCH
+from bot.console.context import LIVE, STORE, TICKET_SEARCH
+from bot.console.delivery import DELIVERIES
 from bot.console.errors import ApiError
 from bot.console.requests import (
     bool_field,
@@ -21,13 +23,12 @@ from bot.console.requests import (
     string_field,
     text_param,
 )
-from bot.crm.enums import AuditAction, StaffRole, TicketStatus
+from bot.crm.enums import AuditAction, DeliveryKind, DeliveryStatus, StaffRole, TicketStatus
 from bot.crm.store.records import HandoffView
 from nlp.pii import redact_text
 
 logger = logging.getLogger(__name__)
 MAX_AGENT_MESSAGE_CHARS = 5000
-CSAT_INTENT = "give_feedback"
 
 
 async def list_handoffs(request: web.Request) -> web.Response:
@@ -88,28 +89,51 @@ async def reassign_handoff(request: web.Request) -> web.Response:
 
 
 async def post_message(request: web.Request) -> web.Response:
+    """Store the reply and its delivery together, then try the delivery once, briefly.
+
+    201 when Rasa took it, 202 when it is still pending (Rasa down or slow: the console's
+    worker retries it); the message is stored either way, so the agent never resends.
+    """
     staff = staff_of(request)
     payload = await json_body(request)
     text = string_field(payload, "text", MAX_AGENT_MESSAGE_CHARS, multiline=True)
-    handoffs = request.app[STORE].handoffs
+    store = request.app[STORE]
     handoff_id = int_path(request, "handoff_id")
     message = await asyncio.to_thread(
-        handoffs.record_agent_message, handoff_id, staff.id, redact_text(text)
+        functools.partial(
+            store.handoffs.record_agent_message,
+            handoff_id,
+            staff.id,
+            redact_text(text),
+            sent_text=text,
+            agent=staff.username,
+        )
     )
-    handoff = await asyncio.to_thread(handoffs.get, handoff_id)
+    handoff = await asyncio.to_thread(store.handoffs.get, handoff_id)
     await _audit(request, AuditAction.REPLY_HANDOFF, handoff)
-    delivered = await request.app[RASA].deliver_agent_message(
-        message["conversation_id"], text, staff.username
+    pending = await asyncio.to_thread(store.deliveries.of_message, message["id"])
+    delivery = await request.app[DELIVERIES].attempt_now(pending)
+    delivered = delivery["status"] == DeliveryStatus.DELIVERED
+    return web.json_response(
+        {"message": message, "delivery": delivery, "delivered": delivered},
+        status=201 if delivered else 202,
     )
-    return web.json_response({"message": message, "delivered": delivered}, status=201)
 
 
 async def resolve_handoff(request: web.Request) -> web.Response:
+    """Resolve, then hand the conversation back to the bot when `return_to_bot` (default).
+
+    The resolution and the calls owed to Rasa (resume, then the rating prompt) commit
+    together; both are tried at once and retried by the worker if Rasa is down. The
+    conversation becomes `bot` only when Rasa confirmed the resume (`bot_resumed`). With
+    `return_to_bot: false` the conversation is closed: no resume, no rating prompt.
+    """
     payload = await json_body(request)
     text = string_field(payload, "resolution", MAX_AGENT_MESSAGE_CHARS, multiline=True)
     return_to_bot = bool_field(payload, "return_to_bot", True)
+    store = request.app[STORE]
     handoff = await asyncio.to_thread(
-        request.app[STORE].handoffs.resolve,
+        store.handoffs.resolve,
         int_path(request, "handoff_id"),
         staff_of(request).id,
         redact_text(text),
@@ -117,21 +141,27 @@ async def resolve_handoff(request: web.Request) -> web.Response:
     )
     await _audit(request, AuditAction.RESOLVE_HANDOFF, handoff)
     await request.app[LIVE].publish({"type": "handoff_resolved", "handoff": handoff})
-    rasa = request.app[RASA]
-    try:
-        await rasa.resume(handoff["conversation_id"])
-        await rasa.trigger_intent(handoff["conversation_id"], CSAT_INTENT)
-        bot_resumed = True
-    except ApiError:
-        logger.exception("handoff %s resolved, but the bot could not be resumed", handoff["id"])
-        bot_resumed = False
+    deliveries = []
+    for owed in await asyncio.to_thread(store.deliveries.of_ticket, handoff["id"]):
+        deliveries.append(await request.app[DELIVERIES].attempt_now(owed))
+    bot_resumed = any(
+        d["kind"] == DeliveryKind.RESUME and d["status"] == DeliveryStatus.DELIVERED
+        for d in deliveries
+    )
     try:
         await asyncio.to_thread(request.app[TICKET_SEARCH].add_resolved, handoff)
         indexed = True
     except Exception:
         logger.exception("handoff %s resolved but not indexed (run crm reindex)", handoff["id"])
         indexed = False
-    return web.json_response({"handoff": handoff, "bot_resumed": bot_resumed, "indexed": indexed})
+    return web.json_response(
+        {
+            "handoff": handoff,
+            "bot_resumed": bot_resumed,
+            "deliveries": deliveries,
+            "indexed": indexed,
+        }
+    )
 
 
 async def similar_tickets(request: web.Request) -> web.Response:

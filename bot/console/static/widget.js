@@ -11,7 +11,10 @@
  * each one. What the customer typed is shown as pending until the server echoes it back
  * redacted: only that echo is stored, never the raw text. The panel lives in a shadow root
  * so the host page's styles cannot break it. Every text is set with textContent: nothing the
- * bot, an agent or the customer writes is ever parsed as HTML.
+ * bot, an agent or the customer writes is ever parsed as HTML. On every (re)connect it sends
+ * the server's `seq` of the last message it showed; the server replays what the bot and the
+ * agents said after it, and an agent's message (which can come both live and replayed) is
+ * shown once, by its id.
  *
  * Optional: data-title="Acme Bank" names the panel; window.northwindChat.open() and .close()
  * let the host page's own "Chat with us" links drive it.
@@ -32,6 +35,7 @@
   // Earlier versions kept the raw transcript in localStorage: it is removed on sight.
   const LEGACY_STORAGE_KEY = `northwind-chat:v1:${RASA_URL}`;
   const MAX_STORED_MESSAGES = 200;
+  const MAX_SEEN_IDS = 200;
   const MAX_MESSAGE_CHARS = 5000;
   const TYPING_TIMEOUT_MS = 8000;
   const CSAT_PAYLOAD = "/csat_score";
@@ -67,7 +71,16 @@
   // ---------------------------------------------------------------- state
 
   function emptyState() {
-    return { sessionId: null, identity: IDENTITY, open: false, unread: 0, agent: null, messages: [] };
+    return {
+      sessionId: null,
+      identity: IDENTITY,
+      open: false,
+      unread: 0,
+      agent: null,
+      messages: [],
+      lastSeq: null,
+      seenIds: [],
+    };
   }
 
   function loadState() {
@@ -356,8 +369,33 @@
     return typeof source === "string" && /^https?:\/\//i.test(source) ? source : null;
   }
 
+  // The server's place in the conversation: where a replay after a reconnect starts.
+  function advance(data) {
+    if (data && typeof data.seq === "number" && !(state.lastSeq >= data.seq)) {
+      state.lastSeq = data.seq;
+    }
+  }
+
+  // An agent's message (by its CRM id) already shown: it may arrive live and replayed too.
+  function alreadyShown(data) {
+    const id = data.message_id;
+    if (typeof id !== "number") {
+      return false;
+    }
+    if (state.seenIds.includes(id)) {
+      return true;
+    }
+    state.seenIds = [...state.seenIds, id].slice(-MAX_SEEN_IDS);
+    return false;
+  }
+
   function receive(data) {
     if (!data || typeof data !== "object") {
+      return;
+    }
+    advance(data);
+    if (alreadyShown(data)) {
+      saveState();
       return;
     }
     const fromAgent = data.sender === "agent";
@@ -409,6 +447,7 @@
       return;
     }
     sent.node.remove();
+    advance(data);
     // A typed message is stored as the server redacted it; a button as its own title.
     const typed = sent.payload === sent.shownText;
     const text = typed && data && typeof data.text === "string" ? data.text : sent.shownText;
@@ -489,6 +528,7 @@
       socket.emit("session_request", {
         session_id: state.sessionId,
         customer_token: CUSTOMER_TOKEN,
+        last_seq: state.lastSeq,
       });
     });
     socket.on("session_confirm", (confirmed) => {
@@ -499,6 +539,8 @@
       if (state.sessionId && state.sessionId !== sessionId) {
         state.messages = [];
         state.agent = null;
+        state.lastSeq = null;
+        state.seenIds = [];
         renderAll();
       }
       state.sessionId = sessionId;

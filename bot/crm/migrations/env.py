@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from bot.crm import models_supervision  # noqa: F401 (registers its tables on Base)
+from bot.crm import models_delivery, models_supervision  # noqa: F401 (register tables on Base)
 from bot.crm.database import create_crm_engine
 from bot.crm.models import Base
 

@@ -9,10 +9,18 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.crm.enums import ConversationStatus, HandoffReason, Sender, TicketKind, TicketStatus
+from bot.crm.enums import (
+    ConversationStatus,
+    DeliveryKind,
+    HandoffReason,
+    Sender,
+    TicketKind,
+    TicketStatus,
+)
 from bot.crm.models import Conversation, Message, StaffUser, Ticket
 from bot.crm.store.base import Conflict, NotFound, StoreBase, iso
 from bot.crm.store.conversations import ensure_conversation, message_view
+from bot.crm.store.deliveries import RATING_PROMPT_INTENT, owe
 from bot.crm.store.records import AgentMessage, Changes, HandoffView
 
 MINUTES_PER_PLACE = 4
@@ -197,20 +205,47 @@ class HandoffStore(StoreBase):
     def resolve(
         self, ticket_id: int, staff_id: int, resolution: str, return_to_bot: bool
     ) -> HandoffView:
+        """Resolve a handoff the agent holds, and record what Rasa is owed, in one transaction.
+
+        `return_to_bot` true: a `resume` then a `rating_prompt` delivery are recorded; the
+        conversation stays `handoff` until Rasa confirms the resume (bot/crm/store/deliveries.py
+        sets it to `bot` then). False: the agent closed the case for good: the conversation
+        is `closed`, the bot stays paused in it and the customer is not asked for a rating.
+        """
         with self._session() as session:
             ticket = _held_handoff(session, ticket_id, staff_id)
             ticket.status = TicketStatus.RESOLVED
             ticket.resolution = resolution
             ticket.resolved_at = datetime.now(timezone.utc)
-            conversation = session.get(Conversation, ticket.conversation_id)
-            conversation.status = (
-                ConversationStatus.BOT if return_to_bot else ConversationStatus.CLOSED
-            )
+            conversation_id = ticket.conversation_id
+            if return_to_bot:
+                owe(session, conversation_id, DeliveryKind.RESUME, {}, ticket_id=ticket_id)
+                owe(
+                    session,
+                    conversation_id,
+                    DeliveryKind.RATING_PROMPT,
+                    {"intent": RATING_PROMPT_INTENT},
+                    ticket_id=ticket_id,
+                )
+            else:
+                session.get(Conversation, conversation_id).status = ConversationStatus.CLOSED
             session.flush()
             return _handoff_view(ticket)
 
-    def record_agent_message(self, ticket_id: int, staff_id: int, text: str) -> AgentMessage:
-        """Log an agent's message; only the agent holding a live handoff may speak in it."""
+    def record_agent_message(
+        self,
+        ticket_id: int,
+        staff_id: int,
+        text: str,
+        *,
+        sent_text: str | None = None,
+        agent: str = "",
+    ) -> AgentMessage:
+        """Log an agent's message and its delivery to the customer, in one transaction.
+
+        Only the agent holding a live handoff may speak in it. `text` is stored (redacted by
+        the caller); `sent_text` (default `text`) is what the customer's widget will show.
+        """
         now = datetime.now(timezone.utc)
         with self._session() as session:
             ticket = _held_handoff(session, ticket_id, staff_id)
@@ -227,6 +262,18 @@ class HandoffStore(StoreBase):
             session.add(message)
             session.get(Conversation, ticket.conversation_id).last_message_at = now
             session.flush()
+            owe(
+                session,
+                ticket.conversation_id,
+                DeliveryKind.AGENT_MESSAGE,
+                {
+                    "text": text if sent_text is None else sent_text,
+                    "agent": agent,
+                    "message_id": message.id,
+                    "seq": message.seq,
+                },
+                message_id=message.id,
+            )
             return {"conversation_id": ticket.conversation_id, **message_view(message)}
 
     def last_ids(self) -> tuple[int, int]:

@@ -1,6 +1,7 @@
 /*
  * Live updates for the agent console: handoffs that arrive or change, and messages in the
- * selected conversation or, as unread counts, in others. The "Live" badge shows the connection.
+ * selected conversation or, as unread counts, in others, and whether agents' replies reached
+ * the customer's chat. The "Live" badge shows the connection.
  */
 
 import { showError } from "../lib/alert.js";
@@ -9,7 +10,7 @@ import { liveFeed } from "../lib/live.js";
 import { renderHeader } from "./header.js";
 import { refreshQueues, renderQueues, scheduleRefresh } from "./queue.js";
 import { state } from "./state.js";
-import { addMessage, loadTranscript } from "./transcript.js";
+import { addMessage, loadTranscript, showDelivery } from "./transcript.js";
 
 function setLive(connected) {
   const status = $("live-status");
@@ -35,6 +36,10 @@ function handleEvent(event) {
       renderHeader();
     }
     scheduleRefresh();
+    return;
+  }
+  if (event.type === "delivery") {
+    showDelivery(event.delivery);
     return;
   }
   const message = event.message;

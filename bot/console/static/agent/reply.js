@@ -11,7 +11,7 @@ import { firstName } from "./handoff.js";
 import { renderHeader } from "./header.js";
 import { scheduleRefresh } from "./queue.js";
 import { state } from "./state.js";
-import { addMessage } from "./transcript.js";
+import { addMessage, showDelivery } from "./transcript.js";
 
 const CANNED_REPLIES = [
   {
@@ -61,10 +61,14 @@ async function sendReply(event) {
     const reply = await api("POST", `/api/v1/handoffs/${state.selected.id}/messages`, { text });
     box.value = "";
     if (reply.message && reply.message.conversation_id === state.selected.conversation_id) {
+      if (reply.delivery) {
+        state.deliveries.set(reply.message.id, reply.delivery);
+      }
       addMessage(reply.message);
+      showDelivery(reply.delivery);
     }
     if (reply.delivered === false) {
-      showAlert("Saved, but the customer's chat is not connected right now.", "warning");
+      showAlert("Saved. The chat service is not answering: your reply goes out when it is back.", "warning");
     } else {
       clearAlert();
     }
@@ -89,8 +93,10 @@ async function resolve(event) {
     renderHeader();
     if (reply.bot_resumed) {
       showAlert("Resolved. The customer is back with the bot, which asks them for a rating.", "success");
+    } else if ((reply.deliveries || []).length) {
+      showAlert("Resolved. The chat service is not answering: the bot takes over when it is back.", "warning");
     } else {
-      showAlert("Resolved, but the bot could not be resumed for this customer.", "warning");
+      showAlert("Resolved and closed. The bot stays out of this conversation.", "success");
     }
   } catch (error) {
     showError(error);

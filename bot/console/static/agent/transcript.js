@@ -6,12 +6,20 @@
 import { showError } from "../lib/alert.js";
 import { api } from "../lib/api.js";
 import { $, el } from "../lib/dom.js";
+import * as enums from "../lib/enums.js";
 import { Sender } from "../lib/enums.js";
 import { formatTime } from "../lib/format.js";
 import { currentSession } from "../lib/session.js";
 import { messageItem } from "../lib/transcript.js";
 import { customerName } from "./handoff.js";
 import { state } from "./state.js";
+
+// What an agent reply whose delivery Rasa has not confirmed says, by delivery status.
+const DeliveryStatus = enums.DeliveryStatus || {};
+const DELIVERY_NOTES = new Map([
+  [DeliveryStatus.PENDING, "Not delivered yet: retrying"],
+  [DeliveryStatus.FAILED, "Not delivered: the customer's chat could not be reached"],
+]);
 
 // Within this many pixels of the end, the transcript counts as showing the latest message.
 const AT_END_PX = 24;
@@ -59,6 +67,11 @@ export async function loadTranscript() {
       return;
     }
     state.messages = conversation.messages || [];
+    state.deliveries = new Map(
+      (conversation.deliveries || [])
+        .filter((delivery) => delivery.message_id !== null)
+        .map((delivery) => [delivery.message_id, delivery]),
+    );
     renderTranscript();
   } catch (error) {
     $("transcript").replaceChildren(el("li", "loading", "The transcript could not be loaded."));
@@ -113,8 +126,35 @@ function speaker(message) {
   return speakers[message.sender] || message.sender;
 }
 
+function deliveryNote(message) {
+  const delivery = state.deliveries.get(message.id);
+  const note = delivery && DELIVERY_NOTES.get(delivery.status);
+  return note ? el("span", `message-delivery delivery-${delivery.status}`, note) : null;
+}
+
 function transcriptItem(message) {
   const item = messageItem(message, speaker(message), formatTime(message.created_at));
   item.dataset.messageId = String(message.id);
+  const note = deliveryNote(message);
+  if (note) {
+    item.append(note);
+  }
   return item;
+}
+
+/** Shows a delivery's new status on its agent reply, if that reply is on screen. */
+export function showDelivery(delivery) {
+  if (!delivery || delivery.message_id === null || delivery.message_id === undefined) {
+    return;
+  }
+  state.deliveries.set(delivery.message_id, delivery);
+  const item = $("transcript").querySelector(`[data-message-id="${delivery.message_id}"]`);
+  if (!item) {
+    return;
+  }
+  item.querySelectorAll(".message-delivery").forEach((node) => node.remove());
+  const note = deliveryNote({ id: delivery.message_id });
+  if (note) {
+    item.append(note);
+  }
 }
