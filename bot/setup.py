@@ -54,6 +54,9 @@ def prepare_store(settings: Settings, seed: bool = True) -> tuple[Engine, str | 
     new_password = ensure_admin(store.staff, settings.admin_password)
     if seed and seed_demo(engine):
         run_every_job(store, settings)
-    if not (settings.similar_index_dir / "meta.json").exists():
-        TicketSearch(store.tickets, settings.similar_index_dir, writer=True).rebuild()
+    index = TicketSearch(store.tickets, settings.similar_index_dir, writer=True)
+    if (settings.similar_index_dir / "meta.json").exists():
+        index.prune()  # also rewrites an index in the layout before versions
+    else:
+        index.rebuild()
     return engine, new_password

@@ -1,15 +1,25 @@
 """The similar-ticket index of the CRM's resolved tickets, kept as files next to the database.
 
-The console is the one writer (it adds each resolved handoff); the action server reads and
-reloads the files when they change. `crm reindex` rebuilds them from the store.
+Any number of processes may write it (the console adds each resolved handoff, `crm reindex`
+and erasure rebuild it, on one machine or several consoles): every write holds a file lock
+in the index folder, so there is one writer at a time. A write builds a new version in a
+folder of its own (`v-<uuid>`), then atomically replaces the pointer file (`meta.json`,
+naming the current version) and removes the versions it replaced. Readers (the action
+server) follow the pointer and reload when it names another version.
 """
 
 from __future__ import annotations
 
+import json
 import logging
+import os
+import shutil
 import threading
+import uuid
 from pathlib import Path
 from typing import Any
+
+from filelock import FileLock
 
 from bot.crm.store.records import HandoffView, ResolvedTicket
 from bot.crm.store.tickets import TicketStore
@@ -17,6 +27,12 @@ from nlp.similar import SimilarTicketIndex, Ticket
 
 logger = logging.getLogger(__name__)
 STAMP = "meta.json"
+"""The pointer to the current version; `bot.setup` checks it exists before a first build."""
+LOCK = "writer.lock"
+VERSION_PREFIX = "v-"
+LOCK_TIMEOUT_S = 300.0
+"""A rebuild of every resolved ticket takes seconds; a writer waiting longer finds it stuck."""
+LOAD_ATTEMPTS = 3
 DUPLICATE_HEADROOM = 4
 
 
@@ -37,37 +53,79 @@ class TicketSearch:
         self.writer = writer
         self._lock = threading.Lock()
         self._index: SimilarTicketIndex | None = None
-        self._loaded_stamp: float | None = None
+        self._loaded_version: str | None = None
+        self._file_lock = FileLock(directory / LOCK, timeout=LOCK_TIMEOUT_S)
 
-    def _stamp(self) -> float | None:
-        stamp = self.directory / STAMP
-        return stamp.stat().st_mtime if stamp.exists() else None
+    def _version(self) -> str | None:
+        """The version the pointer names; None before the first build (or an old layout)."""
+        try:
+            pointer = json.loads((self.directory / STAMP).read_text("utf-8"))
+        except (OSError, ValueError):
+            return None
+        version = pointer.get("current") if isinstance(pointer, dict) else None
+        return version if isinstance(version, str) else None
+
+    def _writing(self) -> FileLock:
+        """The one-writer lock, taken before `_lock` whenever both are held. Reentrant for
+        this object; a flock on a descriptor of its own per object and thread, so it also
+        excludes another writer of the same process."""
+        if not self.writer:
+            raise PermissionError("only a writer TicketSearch writes the index")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        return self._file_lock
+
+    def _publish(self, index: SimilarTicketIndex) -> None:
+        """Save as a new version, point at it, then delete every other version and leftover
+        (an erased ticket's text must not stay on disk). Called with the file lock held."""
+        version = f"{VERSION_PREFIX}{uuid.uuid4().hex}"
+        index.save(self.directory / version)
+        staged = self.directory / f".{STAMP}.{version}"
+        staged.write_text(json.dumps({"current": version, "tickets": len(index)}), "utf-8")
+        os.replace(staged, self.directory / STAMP)
+        for entry in self.directory.iterdir():
+            if entry.name in (STAMP, LOCK, version):
+                continue
+            if entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        with self._lock:
+            self._index, self._loaded_version = index, version
 
     def rebuild(self) -> int:
         """Fit a fresh index on every resolved ticket in the store and save it."""
-        with self._lock:
+        with self._writing():
             tickets = [_ticket(row) for row in self.tickets.resolved()]
-            index = SimilarTicketIndex().fit(tickets)
-            index.save(self.directory)
-            self._index, self._loaded_stamp = index, self._stamp()
+            self._publish(SimilarTicketIndex().fit(tickets))
             return len(tickets)
 
-    def _current(self) -> SimilarTicketIndex | None:
-        """The newest saved index; only the writer builds one when none exists yet."""
-        stamp = self._stamp()
-        if stamp is None and self.writer:
-            self.rebuild()
-        elif stamp is not None and (self._index is None or stamp != self._loaded_stamp):
+    def _load(self) -> None:
+        """Load the version the pointer names. A writer may delete it while this reads: then
+        read the pointer again, and keep the last index if that keeps failing."""
+        for _ in range(LOAD_ATTEMPTS):
+            version = self._version()
+            if version is None or version == self._loaded_version:
+                return
+            try:
+                index = SimilarTicketIndex.load(self.directory / version)
+            except (OSError, ValueError):
+                continue
             with self._lock:
-                try:
-                    self._index = SimilarTicketIndex.load(self.directory)
-                    self._loaded_stamp = stamp
-                except (OSError, ValueError):
-                    logger.warning("similar-ticket index is being rewritten; using the last one")
+                self._index, self._loaded_version = index, version
+            return
+        logger.warning("similar-ticket index is being rewritten; using the last one")
+
+    def _current(self) -> SimilarTicketIndex | None:
+        """The newest saved index; only a writer builds one when none exists yet."""
+        if self._version() is None and self.writer:
+            self.rebuild()
+        else:
+            self._load()
         return self._index
 
     def query(self, text: str, k: int = 5) -> list[dict[str, Any]]:
-        """The k best distinct past tickets (identical ones count once), shown as stored."""
+        """The k best distinct past tickets (identical ones count once), shown as stored;
+        a ticket erased since the index was written is left out."""
         index = self._current()
         if index is None:
             return []
@@ -88,18 +146,39 @@ class TicketSearch:
                 "category": match.label,
             }
             for match in matches
-            if int(match.ticket_id) in stored
+            if stored.get(int(match.ticket_id), {}).get("resolution") is not None
         ]
 
     def add_resolved(self, ticket: HandoffView) -> None:
-        """Index a just-resolved ticket (a first build from the store already includes it)."""
-        if not self.writer:
-            raise PermissionError("only the console's TicketSearch writes the index")
-        if self._stamp() is None:
-            self.rebuild()
-            return
-        index = self._current()
-        with self._lock:
-            index.add([_ticket(ticket)])
-            index.save(self.directory)
-            self._loaded_stamp = self._stamp()
+        """Index a just-resolved ticket on top of the newest saved index (another process may
+        have written since this one loaded); a build that already has it is left alone."""
+        with self._writing():
+            self._load()
+            index = self._index
+            if index is None or self._loaded_version != self._version():
+                self.rebuild()
+                return
+            if str(ticket["id"]) in index.ticket_ids_:
+                return
+            with self._lock:
+                index.add([_ticket(ticket)])
+            self._publish(index)
+
+    def prune(self) -> int:
+        """Rebuild when the index holds tickets the store no longer has as resolved (erased
+        or deleted since); returns how many it held. Erasure and retention call it, and a
+        second call finds nothing. An index in the layout before versions is rewritten."""
+        with self._writing():
+            if self._version() is None:
+                if (self.directory / STAMP).exists():
+                    self.rebuild()
+                return 0
+            self._load()
+            if self._index is None:
+                self.rebuild()
+                return 0
+            kept = {str(row["id"]) for row in self.tickets.resolved()}
+            stale = set(self._index.ticket_ids_) - kept
+            if stale:
+                self.rebuild()
+            return len(stale)

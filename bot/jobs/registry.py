@@ -17,8 +17,10 @@ JOBS: dict[str, str] = {
     "topics": "bot.jobs.topics:TopicsJob",
     "analytics": "bot.jobs.analytics:AnalyticsJob",
     "retrain": "bot.jobs.retrain:RetrainJob",
+    "retention": "bot.jobs.retention:RetentionJob",
 }
-"""In the order a nightly run should take them: clean first, strategies from fresh segments."""
+"""In the order a nightly run should take them: clean first, strategies from fresh segments,
+old conversations deleted last (every job before it may still learn from them)."""
 
 
 class UnknownJob(LookupError):

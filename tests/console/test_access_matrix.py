@@ -36,6 +36,7 @@ MATRIX: dict[tuple[str, str], StaffRole | None] = {
     ("GET", "/api/v1/customers"): AGENT,
     ("GET", "/api/v1/customers/{customer_id}"): AGENT,
     ("POST", "/api/v1/customers/{customer_id}/widget-token"): SUPERVISOR,
+    ("DELETE", "/api/v1/customers/{customer_id}"): SUPERVISOR,
     ("GET", "/api/v1/handoffs"): AGENT,
     ("POST", f"{HANDOFF}/claim"): AGENT,
     ("POST", f"{HANDOFF}/messages"): AGENT,

@@ -1,5 +1,5 @@
 """Customers: an agent finds customers and reads one with what the batch jobs concluded about
-them; a supervisor issues a widget token naming a customer."""
+them; a supervisor issues a widget token naming a customer, or erases a customer."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from aiohttp import web
 
 from bot.console.access import Route
 from bot.console.audit import ANY, Target, record
-from bot.console.context import SETTINGS, STORE
+from bot.console.context import SETTINGS, STORE, TICKET_SEARCH
 from bot.console.errors import ApiError
 from bot.console.requests import MAX_DB_INT, cursor_param, int_param, int_path, text_param
 from bot.crm.enums import AuditAction, StaffRole
+from bot.crm.erasure import erase_customer
 from bot.crm.store import CRMStore
 from bot.crm.store.records import CustomerDetail
 from bot.identity import CUSTOMER_TOKEN_MAX_AGE_S, issue_customer_token
@@ -78,6 +79,43 @@ async def create_widget_token(request: web.Request) -> web.Response:
     )
 
 
+async def delete_customer(request: web.Request) -> web.Response:
+    """Erase the customer everywhere (`bot.crm.erasure.erase_customer`); a merged id erases
+    the customer it was merged into, with every duplicate. 200 with what was erased; a second
+    call is 200 too, with `already_erased` and nothing left to erase; 404 for an unknown id."""
+    customer_id = int_path(request, "customer_id")
+    erasure = await asyncio.to_thread(
+        erase_customer,
+        request.app[STORE],
+        request.app[SETTINGS],
+        request.app[TICKET_SEARCH],
+        customer_id,
+    )
+    await record(
+        request,
+        AuditAction.ERASE_CUSTOMER,
+        Target.CUSTOMER,
+        customer_id,
+        customer_id=erasure["customer_id"],
+        detail={
+            "erased_ids": erasure["erased_ids"],
+            "already_erased": erasure["already_erased"],
+            "conversations": len(erasure["conversation_ids"]),
+            "erased": erasure["erased"],
+        },
+    )
+    return web.json_response(
+        {
+            "customer_id": erasure["customer_id"],
+            "erased_ids": erasure["erased_ids"],
+            "erased_at": erasure["erased_at"],
+            "already_erased": erasure["already_erased"],
+            "conversations": len(erasure["conversation_ids"]),
+            "erased": erasure["erased"],
+        }
+    )
+
+
 ROUTES = (
     Route(
         "GET",
@@ -92,6 +130,13 @@ ROUTES = (
         get_customer,
         name="get_customer",
         role=StaffRole.AGENT,
+    ),
+    Route(
+        "DELETE",
+        "/api/v1/customers/{customer_id}",
+        delete_customer,
+        name="delete_customer",
+        role=StaffRole.SUPERVISOR,
     ),
     Route(
         "POST",

@@ -16,6 +16,8 @@ from bot.crm.store.cleaning import CleaningStore
 from bot.crm.store.conversations import ConversationStore
 from bot.crm.store.customer_view import CustomerViewStore
 from bot.crm.store.customers import CustomerStore
+from bot.crm.store.deliveries import DeliveryStore
+from bot.crm.store.erasure import ErasureStore
 from bot.crm.store.facts import FactStore
 from bot.crm.store.feedback import FeedbackStore
 from bot.crm.store.handoffs import HandoffStore
@@ -55,6 +57,8 @@ class CRMStore:
         self.customer_view = CustomerViewStore(engine)
         self.tickets = TicketStore(engine)
         self.handoffs = HandoffStore(engine)
+        self.deliveries = DeliveryStore(engine)
+        self.erasure = ErasureStore(engine)
         self.staff = StaffStore(engine)
         self.sessions = SessionStore(engine)
         self.audit = AuditStore(engine)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, null, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.crm.enums import ContactChannel, ConversationStatus, Sender, TicketKind, TicketStatus
-from bot.crm.models import Contact, Conversation, Message, Ticket
+from bot.crm.models import Contact, Conversation, Customer, Message, Ticket
 from bot.crm.store.base import NotFound, StoreBase, as_utc, iso, split_page
 from bot.crm.store.records import (
     ConversationDetail,
@@ -22,7 +22,11 @@ from bot.crm.store.records import (
 
 class ConversationStore(StoreBase):
     def record_message(self, record: MessageRecord) -> bool:
-        """Store a message once; a redelivered event (same key) is ignored. True if new."""
+        """Store a message once; a redelivered event (same key) is ignored. True if new.
+
+        A message of an erased customer's conversation is stored without its text, data and
+        entities: a late outbox or RabbitMQ delivery must not bring erased words back.
+        """
         with self._session() as session:
             session.execute(
                 self._insert(Conversation)
@@ -36,6 +40,9 @@ class ConversationStore(StoreBase):
                 )
                 .on_conflict_do_nothing(index_elements=["id"])
             )
+            words = {"text": record.text, "data": record.data, "entities": record.entities}
+            if _erased(session, record):
+                words = {"text": None, "data": null(), "entities": null()}
             inserted = session.execute(
                 self._insert(Message)
                 .values(
@@ -43,11 +50,9 @@ class ConversationStore(StoreBase):
                     event_key=record.event_key,
                     seq=record.seq,
                     sender=record.sender,
-                    text=record.text,
-                    data=record.data,
+                    **words,
                     intent=record.intent,
                     confidence=record.confidence,
-                    entities=record.entities,
                     sentiment=record.sentiment,
                     channel=record.channel,
                     rasa_message_id=record.rasa_message_id,
@@ -109,6 +114,14 @@ class ConversationStore(StoreBase):
                 select(Conversation.customer_id).where(Conversation.id == conversation_id)
             )
 
+    def status(self, conversation_id: str) -> ConversationStatus | None:
+        """Who answers the conversation now (bot, staff, or nobody once closed); None if unknown."""
+        with self._session() as session:
+            status = session.scalar(
+                select(Conversation.status).where(Conversation.id == conversation_id)
+            )
+            return None if status is None else ConversationStatus(status)
+
     def get(self, conversation_id: str) -> ConversationDetail:
         with self._session() as session:
             conversation = session.get(Conversation, conversation_id)
@@ -162,6 +175,14 @@ class ConversationStore(StoreBase):
             for conversation, count in page
         ]
         return items, next_cursor
+
+
+def _erased(session: Session, record: MessageRecord) -> bool:
+    """Whether the message's conversation, or the customer it names, is an erased customer's."""
+    bound = select(Conversation.customer_id).where(Conversation.id == record.conversation_id)
+    customer = or_(Customer.id == bound.scalar_subquery(), Customer.id == record.customer_id)
+    erased = select(Customer.id).where(customer, Customer.erased_at.is_not(None)).limit(1)
+    return session.scalar(erased) is not None
 
 
 def ensure_conversation(

@@ -39,11 +39,14 @@ class CustomerStore(StoreBase):
         return self.resolve(customer_id) is not None
 
     def profile(self, customer_id: int) -> CustomerProfile:
-        """The customer's profile; a merged id gives the customer it was merged into."""
+        """The customer's profile; a merged id gives the customer it was merged into. An
+        erased customer has none: NotFound, whose message says when they were erased."""
         with self._session() as session:
             customer = resolved_customer(session, customer_id)
-            if customer is None or customer.erased_at is not None:
+            if customer is None:
                 raise NotFound(f"customer {customer_id} not found")
+            if customer.erased_at is not None:
+                raise NotFound(f"customer {customer_id} was erased on {iso(customer.erased_at)}")
             return {
                 "id": customer.id,
                 "name": customer.name,
