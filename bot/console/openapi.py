@@ -15,6 +15,8 @@ from bot.crm.enums import (
     AuditAction,
     CardStatus,
     ConversationStatus,
+    DeliveryKind,
+    DeliveryStatus,
     FlagKind,
     FlagStatus,
     HandoffReason,
@@ -47,6 +49,8 @@ DOCUMENTED_ENUMS: tuple[type[Vocabulary], ...] = (
     ReviewOutcome,
     InboxSource,
     InboxStatus,
+    DeliveryKind,
+    DeliveryStatus,
 )
 
 

@@ -216,6 +216,22 @@ class InboxStatus(Vocabulary):
     """Not a bot error: never training data."""
 
 
+class DeliveryKind(Vocabulary):
+    """A call the console owes Rasa, recorded before it is made (bot/crm/store/deliveries.py)."""
+
+    AGENT_MESSAGE = "agent_message"
+    RESUME = "resume"
+    RATING_PROMPT = "rating_prompt"
+
+
+class DeliveryStatus(Vocabulary):
+    """`pending` until Rasa confirmed it; `failed` once retries are exhausted or it is moot."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (
     ConversationStatus,
     TicketStatus,
@@ -234,20 +250,6 @@ SHARED_WITH_CONSOLE: tuple[type[Vocabulary], ...] = (
     ReviewOutcome,
     InboxSource,
     InboxStatus,
+    DeliveryKind,
+    DeliveryStatus,
 )
-
-
-class DeliveryKind(Vocabulary):
-    """A call the console owes Rasa, recorded before it is made (bot/crm/store/deliveries.py)."""
-
-    AGENT_MESSAGE = "agent_message"
-    RESUME = "resume"
-    RATING_PROMPT = "rating_prompt"
-
-
-class DeliveryStatus(Vocabulary):
-    """`pending` until Rasa confirmed it; `failed` once retries are exhausted or it is moot."""
-
-    PENDING = "pending"
-    DELIVERED = "delivered"
-    FAILED = "failed"
