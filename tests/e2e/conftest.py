@@ -78,7 +78,7 @@ class Stack:
         return http(method, f"{self.settings.console_url}{path}", data, self.staff_token)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     var_dir = tmp_path_factory.mktemp("e2e-var")
     env = {

@@ -9,11 +9,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -25,8 +25,28 @@ from bot.settings import PROJECT_ROOT, Settings
 from tests.e2e.conftest import free_port
 from tests.e2e.test_browser import wait_for
 
+T = TypeVar("T")
+
 CONSOLE_START_S = 60
 SIGN_IN_S = 15
+CRM_SETTLE_S = 10
+"""The CRM store gets a turn's messages from Rasa's outbox, shortly after the reply."""
+
+
+def eventually(check: Callable[[], T], timeout: float = CRM_SETTLE_S, interval: float = 0.1) -> T:
+    """`check()`'s result once it stops failing an assertion, retried for up to `timeout` s.
+
+    The CRM store is written asynchronously (the outbox), so what a turn stored is read
+    with a bounded wait; the last assertion error is raised when time runs out.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return check()
+        except AssertionError:
+            if time.monotonic() >= deadline:
+                raise
+        time.sleep(interval)
 
 
 def fresh_env(var_dir: Path) -> dict[str, str]:

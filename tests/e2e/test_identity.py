@@ -56,8 +56,11 @@ def expired_token(stack: Stack, customer_id: int) -> str:
 
 @contextmanager
 def database(stack: Stack) -> Iterator[sqlite3.Connection]:
-    """The e2e SQLite file: the CRM and Rasa's tracker store (`events`) live in it."""
+    """The e2e CRM file, with Rasa's tracker store (`events`, a file of its own) attached."""
     with closing(sqlite3.connect(make_url(stack.settings.database_url).database)) as connection:
+        connection.execute(
+            "ATTACH DATABASE ? AS tracker", (make_url(stack.settings.tracker_url).database,)
+        )
         yield connection
 
 
@@ -105,6 +108,13 @@ def eventually(check: Any, timeout: float = 10) -> Any:
     return result
 
 
+def stored_through(stack: Stack, conversation_id: str, last_reply: str | None) -> bool:
+    """Whether the CRM holds the turn that ended with this reply (the outbox is done)."""
+    reply = stack.api("GET", f"/api/v1/conversations/{conversation_id}")
+    messages = reply.body["messages"] if reply.status == 200 else []
+    return bool(messages) and messages[-1]["text"] == last_reply
+
+
 def customer_texts(stack: Stack, conversation_id: str) -> list[str]:
     reply = stack.api("GET", f"/api/v1/conversations/{conversation_id}")
     if reply.status != 200:
@@ -128,6 +138,7 @@ def test_a_rest_conversation_serves_only_the_customer_it_is_bound_to(stack: Stac
     own = stack.say(sender, UNKNOWN_PAYMENT, a_token)
     assert "latest card payments" in texts(own), "A sees their own payments"
     assert stack.api("GET", f"/api/v1/conversations/{sender}").body["customer_id"] == A
+    assert eventually(lambda: stored_through(stack, sender, own[-1].get("text")))
     secrets = secrets_of(stack, A)
     card = stack.api("GET", f"/api/v1/customers/{A}").body["cards"][0]
     before = crm_rows(stack, sender, A)
@@ -164,9 +175,11 @@ async def test_a_socket_cannot_join_or_write_into_another_customers_session(
 ) -> None:
     a_token, b_token = widget_token(stack, A), widget_token(stack, B)
     async with Customer(stack, a_token) as owner:
-        await owner.ask(UNKNOWN_PAYMENT)
+        answered = await owner.ask(UNKNOWN_PAYMENT)
+        last = answered[-1] if isinstance(answered[-1], dict) else answered[-1][1]  # (at, data)
         session = owner.session_id
         assert stack.api("GET", f"/api/v1/conversations/{session}").body["customer_id"] == A
+        assert eventually(lambda: stored_through(stack, session, last.get("text")))
         asked = [
             (None, session),
             (b_token, session),
@@ -233,7 +246,9 @@ async def test_tokens_are_stored_nowhere(stack: Stack) -> None:
     with database(stack) as connection:
         tracker = [data for (data,) in connection.execute("SELECT data FROM events")]
         everything = "\n".join(connection.iterdump())
-    assert tracker, "Rasa's tracker store is in the e2e database"
+    with closing(sqlite3.connect(make_url(stack.settings.tracker_url).database)) as connection:
+        everything += "\n".join(connection.iterdump())
+    assert tracker, "Rasa's tracker store is read"
     assert not any("customer_token" in data for data in tracker)
     for token in ISSUED_TOKENS:
         assert token not in everything

@@ -8,14 +8,15 @@ import sqlite3
 import pytest
 from sqlalchemy.engine import make_url
 
-from tests.e2e.conftest import Stack
+from tests.e2e.conftest import Reply, Stack
+from tests.e2e.helpers import eventually
 
 pytestmark = pytest.mark.e2e
 
 
 def rasa_message_events(stack: Stack, sender: str) -> list[tuple[str, str]]:
     """User and bot events in Rasa's own tracker store, the ground truth for the CRM copy."""
-    database = make_url(stack.settings.database_url).database
+    database = make_url(stack.settings.tracker_url).database
     with sqlite3.connect(database) as connection:
         rows = connection.execute(
             "SELECT type_name, data FROM events"
@@ -25,6 +26,18 @@ def rasa_message_events(stack: Stack, sender: str) -> list[tuple[str, str]]:
     return [
         ("customer" if kind == "user" else "bot", json.loads(data)["text"]) for kind, data in rows
     ]
+
+
+def stored_once_complete(stack: Stack, conversation: str, count: int) -> Reply:
+    """The conversation as the console reads it, once its first `count` messages are stored
+    (Rasa's outbox writes them shortly after the replies)."""
+
+    def complete() -> Reply:
+        reply = stack.api("GET", f"/api/v1/conversations/{conversation}")
+        assert reply.status == 200 and len(reply.body["messages"]) >= count, reply.status
+        return reply
+
+    return eventually(complete)
 
 
 def test_a_ten_turn_conversation_is_stored_in_order(stack: Stack) -> None:
@@ -53,7 +66,7 @@ def test_a_ten_turn_conversation_is_stored_in_order(stack: Stack) -> None:
         expected.append(("customer", text))
         expected.extend(("bot", reply["text"]) for reply in replies)
 
-    conversation = stack.api("GET", "/api/v1/conversations/e2e-ten-turns")
+    conversation = stored_once_complete(stack, "e2e-ten-turns", len(expected))
 
     assert conversation.status == 200
     stored = conversation.body["messages"]
@@ -81,12 +94,13 @@ def test_an_anonymous_customer_gets_answers_and_is_not_linked(stack: Stack) -> N
     assert stack.api("GET", "/api/v1/conversations/e2e-anonymous").status == 404
     replies = stack.say("e2e-anonymous", "where is my card?")
     assert "sign in" in replies[0]["text"]
-    assert stack.api("GET", "/api/v1/conversations/e2e-anonymous").body["customer_id"] is None
+    stored = stored_once_complete(stack, "e2e-anonymous", 1 + len(replies))
+    assert stored.body["customer_id"] is None
 
 
 def test_bad_input_gets_clear_errors_and_loses_nothing(stack: Stack) -> None:
-    stack.say("e2e-bad-input", "hello")
-    before = stack.api("GET", "/api/v1/conversations/e2e-bad-input").body
+    replies = stack.say("e2e-bad-input", "hello")
+    before = stored_once_complete(stack, "e2e-bad-input", 1 + len(replies)).body
 
     cases = [
         (json.dumps({"sender": "e2e-bad-input", "message": ""}).encode(), 400, "empty_message"),
@@ -118,8 +132,10 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(stack: Stack) -> None:
 
     after = stack.api("GET", "/api/v1/conversations/e2e-bad-input").body
     assert after == before
-    assert stack.say("e2e-bad-input", "thanks"), "the bot still answers afterwards"
-    messages = stack.api("GET", "/api/v1/conversations/e2e-bad-input").body["messages"]
+    thanked = stack.say("e2e-bad-input", "thanks")
+    assert thanked, "the bot still answers afterwards"
+    count = len(before["messages"]) + 1 + len(thanked)
+    messages = stored_once_complete(stack, "e2e-bad-input", count).body["messages"]
     assert messages[: len(before["messages"])] == before["messages"]
     assert [m["text"] for m in messages if m["sender"] == "customer"] == ["hello", "thanks"]
 
@@ -127,16 +143,23 @@ def test_bad_input_gets_clear_errors_and_loses_nothing(stack: Stack) -> None:
 def test_health_reports_every_component(stack: Stack) -> None:
     reply = stack.api("GET", "/healthz")
     assert reply.status == 200
-    assert reply.body == {"status": "ok", "components": {"db": "ok", "rasa": "ok", "actions": "ok"}}
+    assert reply.body["status"] == "ok"
+    assert reply.body["components"] == {
+        "db": "ok",
+        "rasa": "ok",
+        "actions": "ok",
+        "outbox": "ok",
+    }
+    assert reply.body["outbox"]["dead"] == 0
 
 
 def test_personal_data_never_reaches_either_store(stack: Stack) -> None:
     secret_text = "my card 4111 1111 1111 1111 was stolen, write to jane.doe@example.com"
     stack.say("e2e-pii", secret_text)
-    stored = stack.api("GET", "/api/v1/conversations/e2e-pii").body["messages"][0]
+    stored = stored_once_complete(stack, "e2e-pii", 1).body["messages"][0]
     assert stored["text"] == "my card [CARD ending 1111] was stolen, write to [EMAIL]"
     assert stored["intent"] == "lost_or_stolen_card"
-    database = make_url(stack.settings.database_url).database
+    database = make_url(stack.settings.tracker_url).database
     with sqlite3.connect(database) as connection:
         tracker_rows = connection.execute(
             "SELECT data FROM events WHERE sender_id = 'e2e-pii'"

@@ -10,6 +10,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import Stack
+from tests.e2e.helpers import eventually
 
 pytestmark = pytest.mark.e2e
 
@@ -49,8 +50,13 @@ def test_a_second_handoff_shows_staff_only_what_came_after_the_first(stack: Stac
     assert "give_feedback" not in [a["intent"] for a in packet["bot_attempts"]]
     assert packet["sentiment_trend"]["trend"] != "worsening", packet["sentiment_trend"]
 
-    messages = stack.api("GET", f"/api/v1/conversations/{conversation}").body["messages"]
-    said = [m["text"] for m in messages if m["sender"] == "customer"]
+    def customer_said() -> list[str]:
+        messages = stack.api("GET", f"/api/v1/conversations/{conversation}").body["messages"]
+        said = [m["text"] for m in messages if m["sender"] == "customer"]
+        assert "can I speak to an agent please" in said, said
+        return said
+
+    said = eventually(customer_said)
     assert not any(text.startswith("EXTERNAL") for text in said), said
     assert RATING_PRESS not in said
     assert "5" in said
