@@ -52,4 +52,6 @@ bench: install
 	$(BIN)/python -m bench.segment_scale --repeats 3
 	$(BIN)/python -m bench.risk --repeats 5
 	$(BIN)/python -m bench.analytics --database both --repeats 20
+	$(BIN)/python -m bench.turn_latency --rounds 7
+	$(BIN)/python -m bench.soak --minutes 10
 	$(BIN)/python -m bench.report

@@ -16,6 +16,8 @@ SECTIONS = (
     "segment_scale",
     "risk",
     "analytics",
+    "turn_latency",
+    "soak",
 )
 HEADER = """# Benchmarks
 
