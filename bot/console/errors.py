@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
+from sqlalchemy.exc import OperationalError
 
 from bot.crm.store import Conflict, InvalidCursor, NotFound
 from bot.json_input import HttpError, error_body
@@ -52,6 +53,13 @@ async def error_middleware(
         return error_json(409, "conflict", str(error))
     except InvalidCursor as error:
         return error_json(400, "invalid_parameter", str(error))
+    except OperationalError:
+        logger.warning("the CRM store did not answer %s %s", request.method, request.path)
+        return error_json(
+            503,
+            "store_unavailable",
+            "The CRM store is busy or down; nothing was changed. Please try again shortly.",
+        )
     except web.HTTPException as error:
         if error.status < 400:
             raise

@@ -4,11 +4,13 @@ it, idempotent (a second call is 200 with nothing left), 404 for an unknown cust
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from dataclasses import replace
 
 import pytest
 
 from bot.console.app import init_app
+from bot.console.routes import customers as customers_routes
 from bot.crm.enums import AuditAction
 from bot.crm.store import CRMStore
 from tests.console.helpers import AGENT_PASSWORD, assert_error, login
@@ -86,3 +88,40 @@ async def test_an_unknown_customer_is_404(client) -> None:
     for bad in ("0", "abc", str(2**31)):
         reply = await client.delete(f"/api/v1/customers/{bad}", headers=supervisor)
         await assert_error(reply, 404, "not_found")
+
+
+async def test_a_turn_in_flight_that_saves_its_tracker_again_is_erased_by_the_follow_up(
+    client, console_store: CRMStore, settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rasa's tracker store writes back every event it does not find: a turn that was running
+    during the erasure brings the history back; the follow-up pass takes it away again."""
+    monkeypatch.setattr(customers_routes, "FOLLOW_UP_ERASURES_S", (0.5,))
+    furnish(console_store)
+    mine = conversations_of(console_store, PERSON)
+    supervisor = await login(client)
+    reply = await client.delete(f"/api/v1/customers/{PERSON}", headers=supervisor)
+    assert reply.status == 200
+    await asyncio.to_thread(save_trackers, settings.tracker_url, [mine[0]])
+    assert mine[0] in tracker_senders(settings.tracker_url)
+    for _ in range(50):
+        await asyncio.sleep(0.1)
+        if mine[0] not in tracker_senders(settings.tracker_url):
+            break
+    assert mine[0] not in tracker_senders(settings.tracker_url)
+
+
+async def test_a_locked_store_answers_503_and_changes_nothing(client, settings) -> None:
+    supervisor = await login(client)
+    if not settings.database_url.startswith("sqlite"):
+        pytest.skip("the lock is SQLite's; PostgreSQL's refusal is covered by tests/scaleout")
+    path = settings.database_url.removeprefix("sqlite:///")
+    locker = sqlite3.connect(path, timeout=1)
+    locker.execute("BEGIN EXCLUSIVE")
+    try:
+        reply = await client.delete(f"/api/v1/customers/{PERSON}", headers=supervisor)
+    finally:
+        locker.rollback()
+        locker.close()
+    await assert_error(reply, 503, "store_unavailable")
+    profile = await client.get(f"/api/v1/customers/{PERSON}", headers=supervisor)
+    assert profile.status == 200, "nothing was erased"

@@ -16,7 +16,14 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.crm.enums import DeliveryKind, Sender
+from bot.crm.enums import (
+    ConversationStatus,
+    DeliveryKind,
+    HandoffReason,
+    Sender,
+    StaffRole,
+    TicketStatus,
+)
 from bot.crm.erasure import erase_customer
 from bot.crm.models import (
     BotFeedback,
@@ -31,7 +38,7 @@ from bot.crm.models import (
 )
 from bot.crm.models_delivery import RasaDelivery
 from bot.crm.models_supervision import InboxItem, QualityFlag, Topic
-from bot.crm.store import CRMStore, NotFound
+from bot.crm.store import Conflict, CRMStore, NotFound
 from bot.crm.store.erasure import ERASED_NAME
 from bot.crm.store.records import MessageRecord
 from bot.crm.ticket_search import TicketSearch
@@ -293,3 +300,43 @@ def test_a_late_write_of_an_erased_conversation_keeps_no_text(
 def test_an_unknown_customer_is_not_found(seeded_store: CRMStore) -> None:
     with pytest.raises(NotFound):
         seeded_store.erasure.erase_customer(99_999)
+
+
+def open_handoff(store: CRMStore, conversation: str) -> int:
+    return store.handoffs.open(
+        conversation_id=conversation,
+        customer_id=PERSON,
+        reason=HandoffReason.CUSTOMER_REQUEST,
+        priority=3,
+        subject="Customer asked for a person",
+        text="my address is 1 Secret Road",
+        packet={},
+    )
+
+
+def test_erasure_closes_live_handoffs_and_refuses_an_agent_reply(
+    seeded_store: CRMStore, tmp_path: Path, database_url: str
+) -> None:
+    """Nobody is left to answer, and a reply would put the person's details back in writing;
+    a handoff a turn in flight opened after the erasure refuses the reply too."""
+    store = seeded_store
+    settings = settings_for(database_url, tmp_path)
+    index = TicketSearch(store.tickets, settings.similar_index_dir, writer=True)
+    waiting, held = conversations_of(store, PERSON)[:2]
+    agent = store.staff.create("erasure-agent", "erasure-agent-password", StaffRole.AGENT)
+    first, second = open_handoff(store, waiting), open_handoff(store, held)
+    store.handoffs.claim(second, agent.id)
+
+    erasure = erase_customer(store, settings, index, PERSON)
+    assert erasure["erased"]["handoffs_closed"] == 2
+    assert {store.handoffs.get(t)["status"] for t in (first, second)} == {TicketStatus.RESOLVED}
+    assert store.conversations.status(held) is ConversationStatus.CLOSED
+    with pytest.raises(Conflict):
+        store.handoffs.record_agent_message(second, agent.id, "Hello again")
+
+    late = open_handoff(store, held)
+    store.handoffs.claim(late, agent.id)
+    with pytest.raises(Conflict, match="erased"):
+        store.handoffs.record_agent_message(late, agent.id, "Your address is noted")
+    texts = {m["text"] for m in store.conversations.get(held)["messages"]}
+    assert "Your address is noted" not in texts

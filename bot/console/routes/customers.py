@@ -4,6 +4,7 @@ them; a supervisor issues a widget token naming a customer, or erases a customer
 from __future__ import annotations
 
 import asyncio
+import logging
 
 from aiohttp import web
 
@@ -18,6 +19,30 @@ from bot.crm.store import CRMStore
 from bot.crm.store.records import CustomerDetail
 from bot.identity import CUSTOMER_TOKEN_MAX_AGE_S, issue_customer_token
 from bot.settings import KeyPurpose
+
+logger = logging.getLogger(__name__)
+
+FOLLOW_UP_ERASURES_S = (5.0, 30.0, 120.0, 310.0)
+"""When the erasure is run again after the call (seconds after it). A turn in flight when the
+customer was erased ends later and saves its tracker again: Rasa's SQL tracker store writes
+back every event it does not find stored, and the action may open a ticket. The last pass
+comes after Rasa's 300 s limit on an action call, so no turn of that time is still running."""
+_follow_ups: set[asyncio.Task] = set()
+"""The running follow-up passes (asyncio keeps only weak references to tasks)."""
+
+
+async def _erase_again(app: web.Application, customer_id: int) -> None:
+    waited = 0.0
+    for at in FOLLOW_UP_ERASURES_S:
+        await asyncio.sleep(at - waited)
+        waited = at
+        try:
+            await asyncio.to_thread(
+                erase_customer, app[STORE], app[SETTINGS], app[TICKET_SEARCH], customer_id
+            )
+        except Exception:
+            logger.warning("follow-up erasure of customer %s failed", customer_id, exc_info=True)
+
 
 MAX_QUERY_CHARS = 100
 
@@ -91,6 +116,9 @@ async def delete_customer(request: web.Request) -> web.Response:
         request.app[TICKET_SEARCH],
         customer_id,
     )
+    follow_up = asyncio.create_task(_erase_again(request.app, erasure["customer_id"]))
+    _follow_ups.add(follow_up)
+    follow_up.add_done_callback(_follow_ups.discard)
     await record(
         request,
         AuditAction.ERASE_CUSTOMER,

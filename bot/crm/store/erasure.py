@@ -24,7 +24,7 @@ from typing import Any, TypedDict
 from sqlalchemy import delete, func, null, or_, select, update
 from sqlalchemy.orm import Session
 
-from bot.crm.enums import Sender
+from bot.crm.enums import ConversationStatus, Sender, TicketKind, TicketStatus
 from bot.crm.models import (
     BotFeedback,
     Contact,
@@ -105,6 +105,7 @@ class ErasureStore(StoreBase):
             )
             erased.update(self._erase_conversation_text(session, conversations))
             erased["tickets"] += _erase_tickets(session, Ticket.customer_id.in_(ids))
+            erased["handoffs_closed"] += _close_handoffs(session, ids, conversations, now)
             erased.update(_forget_person(session, ids))
             return {
                 "customer_id": customer.id,
@@ -251,6 +252,28 @@ def _erase_tickets(session: Session, where: Any) -> int:
         resolution=None,
         packet=null(),
     )
+
+
+def _close_handoffs(
+    session: Session, ids: list[int], conversations: list[str], now: datetime
+) -> int:
+    """Waiting or claimed handoffs of the erased: nobody is left to answer, and an agent's
+    reply would put the person's details back in writing. Their conversations close."""
+    live = (
+        (Ticket.kind == TicketKind.HANDOFF)
+        & Ticket.status.in_([TicketStatus.OPEN, TicketStatus.CLAIMED])
+        & or_(Ticket.customer_id.in_(ids), Ticket.conversation_id.in_(conversations))
+    )
+    closed = _update(session, Ticket, live, status=TicketStatus.RESOLVED, resolved_at=now)
+    if closed:
+        _update(
+            session,
+            Conversation,
+            Conversation.id.in_(conversations)
+            & (Conversation.status == ConversationStatus.HANDOFF),
+            status=ConversationStatus.CLOSED,
+        )
+    return closed
 
 
 def _forget_person(session: Session, ids: list[int]) -> Counter[str]:

@@ -17,7 +17,7 @@ from bot.crm.enums import (
     TicketKind,
     TicketStatus,
 )
-from bot.crm.models import Conversation, Message, StaffUser, Ticket
+from bot.crm.models import Conversation, Customer, Message, StaffUser, Ticket
 from bot.crm.store.base import Conflict, NotFound, StoreBase, iso
 from bot.crm.store.conversations import ensure_conversation, message_view
 from bot.crm.store.deliveries import RATING_PROMPT_INTENT, owe
@@ -249,6 +249,8 @@ class HandoffStore(StoreBase):
         now = datetime.now(timezone.utc)
         with self._session() as session:
             ticket = _held_handoff(session, ticket_id, staff_id)
+            if _customer_erased(session, ticket):
+                raise Conflict("the customer of this conversation was erased; nothing was sent")
             message = Message(
                 conversation_id=ticket.conversation_id,
                 event_key=uuid.uuid4().hex,
@@ -375,3 +377,11 @@ def _handoff_view(ticket: Ticket) -> HandoffView:
         "resolved_at": iso(ticket.resolved_at),
         "due_at": iso(ticket.due_at),
     }
+
+
+def _customer_erased(session: Session, ticket: Ticket) -> bool:
+    """Whether the ticket's customer, or its conversation's, was erased since it was opened."""
+    bound = select(Conversation.customer_id).where(Conversation.id == ticket.conversation_id)
+    customer = or_(Customer.id == ticket.customer_id, Customer.id == bound.scalar_subquery())
+    erased = select(Customer.id).where(customer, Customer.erased_at.is_not(None)).limit(1)
+    return session.scalar(erased) is not None
