@@ -10,8 +10,8 @@ not answer, is told their place in the queue (bot.rasa_plugins.queue_notice). Th
 delivers an agent's reply through `POST /webhooks/socketio/agent_message` (signed), which
 emits it into the session's room: the widget keeps one connection for the bot and the person.
 
-Every message the server sends a widget carries `seq`, a server time at or after the
-message; a widget that reconnects to its session sends the last `seq` it showed
+Every message the server sends a widget carries `seq`, the time the CRM stores it under
+(see StampedOutput); a widget that reconnects to its session sends the last `seq` it showed
 (`last_seq`) and gets the bot's and agents' messages stored after it replayed from the CRM
 store (`replayed: true`), to that socket only and at most MAX_REPLAYED of them. An agent's
 message carries its CRM `message_id`, so a widget shows it once whether it came live,
@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -86,11 +87,31 @@ class DepthLimitedJson:
 
 
 class StampedOutput(SocketIOOutput):
-    """Rasa's socket.io output, each bot message stamped with the server's `seq`: the
-    widget's place in the conversation when it reconnects."""
+    """Rasa's socket.io output, each bot message stamped with `seq`: the widget's place in the
+    conversation when it reconnects.
+
+    A bot message's stamp is its event's timestamp, the `seq` the CRM stores it under, so a
+    replay after it starts exactly past it. The send time would not do: a turn's events are
+    made before any is sent, so the second message's stored `seq` is older than the first
+    one's send time and a widget that dropped in between would never get it back. A message
+    without an event (a queue notice) is stamped with the time it is sent.
+    """
+
+    def __init__(self, sio: AsyncServer, bot_message_evt: str) -> None:
+        super().__init__(sio, bot_message_evt)
+        self._event_time: float | None = None
+
+    async def send_response(self, recipient_id: str, message: dict[str, Any]) -> None:
+        stamp = message.get("timestamp")
+        self._event_time = float(stamp) if isinstance(stamp, int | float) else None
+        try:
+            await super().send_response(recipient_id, message)
+        finally:
+            self._event_time = None
 
     async def _send_message(self, socket_id: str, response: Any) -> None:
-        await super()._send_message(socket_id, {**response, "seq": time.time()})
+        seq = self._event_time if self._event_time is not None else time.time()
+        await super()._send_message(socket_id, {**response, "seq": seq})
 
 
 class CountingOutput(StampedOutput):
@@ -172,14 +193,15 @@ class CustomerSockets:
         Only a socket that rejoined its session (the checks above) gets here, and only that
         socket hears the replay; a widget that showed nothing yet (no `last_seq`) gets none.
         """
-        if not isinstance(last_seq, int | float) or isinstance(last_seq, bool):
+        since = _finite_seq(last_seq)
+        if since is None:
             return
         try:
             missed = await asyncio.wait_for(
                 asyncio.to_thread(
                     self.gate.store.deliveries.missed_messages,
                     session_id,
-                    float(last_seq),
+                    since,
                     MAX_REPLAYED,
                 ),
                 REPLAY_TIMEOUT_S,
@@ -333,3 +355,15 @@ class CRMSocketIOInput(SocketIOInput):
         if self.sio is None:
             return super().get_output_channel()
         return StampedOutput(self.sio, self.bot_message_evt)
+
+
+def _finite_seq(value: object) -> float | None:
+    """The widget's `last_seq` as a time, or None when it is not a finite number (a client
+    can send anything: an integer too big for a float, NaN, a string)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        since = float(value)
+    except OverflowError:
+        return None
+    return since if math.isfinite(since) else None

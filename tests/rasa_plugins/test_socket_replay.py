@@ -77,8 +77,12 @@ async def test_a_rejoining_socket_gets_what_came_after_its_last_seq(
     assert len(wire.events("eio-2", BOT_EVENT)) == 2, "the first socket's replay is not repeated"
 
 
-@pytest.mark.parametrize("last_seq", [None, "0", True, [1]], ids=["none", "text", "bool", "list"])
-async def test_no_replay_without_a_numeric_last_seq(
+@pytest.mark.parametrize(
+    "last_seq",
+    [None, "0", True, [1], 10**400, float("nan"), float("-inf")],
+    ids=["none", "text", "bool", "list", "too-big", "nan", "minus-infinity"],
+)
+async def test_no_replay_without_a_finite_last_seq(
     wire: Wire, seeded_store: CRMStore, last_seq: object
 ) -> None:
     sid = wire.connect("eio-1")
@@ -121,3 +125,26 @@ async def test_the_replay_is_bounded_to_the_newest(
         f"bot says {key(session_id, 3)}",
         "I'm Ana",
     ]
+
+
+class Emits:
+    """socket.io's `emit`, remembered."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    async def emit(self, _event: str, data: dict, room: str | None = None) -> None:
+        self.sent.append(data)
+
+
+async def test_a_bot_message_is_stamped_with_the_time_the_crm_stores_it_under() -> None:
+    """A turn's events are made before any is sent: stamped with the send time, the first
+    message would look newer than the second's stored `seq`, and a widget that dropped
+    between the two would never get the second back."""
+    sio = Emits()
+    output = socketio_channel.StampedOutput(sio, BOT_EVENT)  # type: ignore[arg-type]
+    await output.send_response("sid", {"text": "first", "timestamp": 1000.25})
+    await output.send_response("sid", {"text": "second", "timestamp": 1000.5})
+    await output.send_text_message("sid", "a queue notice")
+    assert [m["seq"] for m in sio.sent[:2]] == [1000.25, 1000.5]
+    assert sio.sent[2]["seq"] > 1000.5, "without an event: the time it is sent"
