@@ -17,6 +17,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from bot.crm.enums import Sender
 from bot.crm.store import CRMStore, MessageRecord, NotFound
+from bot.identity import claimed_customer
 from bot.outbox.local import EntryKind
 from bot.rasa_plugins.events import message_from_event
 
@@ -67,8 +68,25 @@ def apply_entry(store: CRMStore, claim_key: str, kind: EntryKind, payload: dict[
     """Write one entry to the store; idempotent (the message's event key). True if new."""
     if kind is EntryKind.MESSAGE:
         return store.conversations.record_message(record_from_json(payload))
+    if kind is EntryKind.BIND:
+        return _bind(store, claim_key, payload)
     record = message_from_event(payload, claim_key, offered_buttons(store, payload))
     return record is not None and store.conversations.record_message(record)
+
+
+def _bind(store: CRMStore, claim_key: str, payload: dict[str, Any]) -> bool:
+    """Bind the conversation to the customer its signed claim names (never to a bare id in
+    the payload). A conversation bound to someone else meanwhile stays theirs."""
+    conversation_id = payload.get("conversation_id")
+    if not isinstance(conversation_id, str):
+        raise ValueError("a bind entry without a conversation")
+    customer_id = claimed_customer(claim_key, conversation_id, payload.get("claim"))
+    if customer_id is None:
+        raise ValueError("a bind entry without a valid claim")
+    bound = store.conversations.bind(conversation_id, customer_id)
+    if bound != customer_id:
+        logger.warning("%s was bound to another customer before its deferred bind", conversation_id)
+    return bound == customer_id
 
 
 def is_transient(error: BaseException) -> bool:

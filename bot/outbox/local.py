@@ -46,10 +46,12 @@ CREATE INDEX IF NOT EXISTS dead_conversation ON dead (conversation_id);
 
 
 class EntryKind(str, Enum):
-    """What an entry holds: a raw Rasa event, or a message the channel wrote itself."""
+    """What an entry holds: a raw Rasa event, a message the channel wrote itself, or a
+    conversation's binding to its signed-in customer that the gate could not write."""
 
     EVENT = "event"
     MESSAGE = "message"
+    BIND = "bind"
 
 
 @dataclass(frozen=True)

@@ -9,14 +9,17 @@ CRM, and no client can write a claim of its own.
 
 Customers keep getting answers while the CRM store is down or locked: the gate's store
 gives up after `GATE_TIMEOUT_S`, and a message it cannot check goes on as anonymous (no
-claim, so no action reads account data for it; logged). A socket whose session cannot be
-checked is given a fresh session rather than joined to one it may not hear.
+claim, so no action reads account data for it; logged). When the store could be read (a
+SQLite file locked by a writer still reads) but the binding not written, the customer keeps
+their claim and the binding goes through the outbox, signed, ahead of the turn's messages.
+A socket whose session cannot be checked is given a fresh session rather than joined to one
+it may not hear.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import create_engine, event
@@ -27,6 +30,7 @@ from bot.crm.database import create_crm_engine
 from bot.crm.store import CRMStore
 from bot.identity import CLAIM_FIELD, TOKEN_FIELD, make_claim, verified_customer
 from bot.json_input import HttpError
+from bot.outbox.local import EntryKind, LocalOutbox, shared_outbox
 from bot.settings import KeyPurpose, Settings
 
 logger = logging.getLogger(__name__)
@@ -78,10 +82,19 @@ def conversation_bound() -> HttpError:
 class CustomerGate:
     """Verifies tokens, binds conversations and writes the claim, over one CRM store."""
 
-    def __init__(self, store: CRMStore, token_key: str, claim_key: str) -> None:
+    def __init__(
+        self,
+        store: CRMStore,
+        token_key: str,
+        claim_key: str,
+        outbox: Callable[[], LocalOutbox] | None = None,
+    ) -> None:
         self.store = store
         self.token_key = token_key
         self.claim_key = claim_key
+        self.outbox = outbox
+        """This process's outbox, for a binding the store would not take; without one such
+        a message goes on as anonymous."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CustomerGate:
@@ -90,6 +103,7 @@ class CustomerGate:
             CRMStore(gate_engine(settings.database_url)),
             settings.key_for(KeyPurpose.CUSTOMER_TOKEN),
             settings.key_for(KeyPurpose.CUSTOMER_CLAIM),
+            outbox=lambda: shared_outbox(settings),
         )
 
     def _customer(self, token: object) -> int | None:
@@ -125,11 +139,20 @@ class CustomerGate:
             if bound is not None:
                 raise conversation_bound()
             return {}
+        claim = make_claim(self.claim_key, conversation_id, customer_id)
         if bound is None:
-            bound = self.store.conversations.bind(conversation_id, customer_id)
+            try:
+                bound = self.store.conversations.bind(conversation_id, customer_id)
+            except SQLAlchemyError:
+                if self.outbox is None:
+                    raise
+                payload = {"conversation_id": conversation_id, "claim": claim}
+                self.outbox().append(EntryKind.BIND, conversation_id, payload)
+                logger.warning("%s is bound through the outbox: the store is busy", conversation_id)
+                bound = customer_id
         if bound != customer_id:
             raise conversation_bound()
-        return {CLAIM_FIELD: make_claim(self.claim_key, conversation_id, customer_id)}
+        return {CLAIM_FIELD: claim}
 
     def token_customer(self, token: object) -> int | None:
         """The customer a valid token names, else None (never raises: for bookkeeping; a

@@ -24,6 +24,8 @@ from bot.crm.store import CRMStore, MessageRecord, NotFound
 from bot.crm.store.base import as_utc
 from bot.identity import CLAIM_FIELD, claimed_customer, issue_customer_token
 from bot.json_input import HttpError
+from bot.outbox.apply import apply_entry
+from bot.outbox.local import EntryKind, LocalOutbox
 from bot.rasa_plugins.customer_gate import GATE_TIMEOUT_S, CustomerGate, gate_engine
 from tests.conftest import POSTGRES_ENV, SEED_DAY
 from tests.outbox.conftest import own_database, refuse_connections
@@ -244,6 +246,35 @@ def test_a_locked_store_lets_messages_on_anonymously_within_the_timeout(
     finally:
         lock.close()
         gate.close()
+
+
+def test_a_locked_store_keeps_the_claim_and_binds_through_the_outbox(
+    sqlite_crm: str, tmp_path: Path
+) -> None:
+    """A locked SQLite file still reads: the token and the binding are checked, only the
+    write waits, so the customer stays signed in and the outbox binds the conversation,
+    signed, once the lock is gone; a forged bind entry is never applied."""
+    outbox = LocalOutbox(tmp_path / "outbox" / "rasa-1.sqlite3")
+    gate = CustomerGate(CRMStore(gate_engine(sqlite_crm)), TOKEN_KEY, CLAIM_KEY, lambda: outbox)
+    lock = sqlite3.connect(tmp_path / "crm.sqlite3", isolation_level=None)
+    lock.execute("BEGIN IMMEDIATE")
+    try:
+        admitted = gate.admit("new", {"customer_token": token(A)})
+    finally:
+        lock.close()
+    assert claimed_customer(CLAIM_KEY, "new", admitted[CLAIM_FIELD]) == A
+    [entry] = outbox.head()
+    assert entry.kind is EntryKind.BIND and "customer_id" not in entry.payload
+    store = CRMStore(create_crm_engine(sqlite_crm))
+    assert apply_entry(store, CLAIM_KEY, entry.kind, entry.payload)
+    assert store.conversations.bound_customer("new") == A
+    forged = {"conversation_id": "other", "claim": {"id": A, "sig": "forged"}}
+    with pytest.raises(ValueError, match="valid claim"):
+        apply_entry(store, CLAIM_KEY, EntryKind.BIND, forged)
+    assert store.conversations.bound_customer("other") is None
+    store.dispose()
+    gate.close()
+    outbox.close()
 
 
 def test_an_unreachable_store_lets_messages_on_anonymously(tmp_path: Path) -> None:
