@@ -25,9 +25,11 @@ from bot.console.context import LIVE, RASA, STORE
 from bot.console.errors import ApiError
 from bot.console.live import LiveFeed
 from bot.console.rasa_client import QUICK_TIMEOUT, TIMEOUT, RasaClient
-from bot.crm.enums import DeliveryKind
+from bot.crm.enums import DeliveryKind, DeliveryStatus
 from bot.crm.store import CRMStore
 from bot.crm.store.deliveries import DeliveryView
+
+OUTCOME_POLL_S = 0.1
 
 logger = logging.getLogger(__name__)
 
@@ -115,10 +117,25 @@ class DeliveryWorker:
         committed already, so any failure here leaves it `pending` for the worker, never an
         error answer that would make the agent send it again."""
         try:
-            return await self.attempt(pending["id"], QUICK_TIMEOUT, wake_next=False)
+            result = await self.attempt(pending["id"], QUICK_TIMEOUT, wake_next=False)
+            return await self._while_another_tries(result, pending["attempts"])
         except Exception:
             logger.exception("first try of %s failed; the worker retries it", _describe(pending))
             return pending
+
+    async def _while_another_tries(self, delivery: DeliveryView, attempts: int) -> DeliveryView:
+        """Wait, as long as a first try may take, for the outcome of a try this request could
+        not make because another (the worker's poll, another console) held the delivery: the
+        agent should hear "delivered" when it was, not "pending"."""
+        deadline = asyncio.get_running_loop().time() + (QUICK_TIMEOUT.total or 0)
+        while (
+            delivery["status"] == DeliveryStatus.PENDING
+            and delivery["attempts"] == attempts
+            and asyncio.get_running_loop().time() < deadline
+        ):
+            await asyncio.sleep(OUTCOME_POLL_S)
+            delivery = await asyncio.to_thread(self.store.deliveries.get, delivery["id"])
+        return delivery
 
     async def _send(self, delivery: DeliveryView, timeout: aiohttp.ClientTimeout) -> None:
         conversation_id = delivery["conversation_id"]

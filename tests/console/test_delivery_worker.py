@@ -16,7 +16,7 @@ from bot.console.app import init_app
 from bot.console.delivery import DeliveryWorker, RetryPolicy
 from bot.console.live import LiveFeed
 from bot.console.rasa_client import RasaClient
-from bot.crm.enums import DeliveryStatus
+from bot.crm.enums import DeliveryStatus, StaffRole
 from bot.crm.store import CRMStore
 from bot.settings import KeyPurpose, load_settings
 from bot.signing import SIGNATURE_HEADER, verify
@@ -274,3 +274,26 @@ async def test_two_consoles_deliver_each_call_exactly_once(
     for index in range(6):
         mine = [text for text in sent if text.startswith(f"conv-w{index}-")]
         assert mine == [f"conv-w{index}-a", f"conv-w{index}-b"], "in order per conversation"
+
+
+async def test_a_first_try_held_by_another_waits_for_its_outcome(
+    rasa, rasa_client, console_store
+) -> None:
+    """The worker's poll (or another console) may hold the delivery the agent's request
+    wanted to try: the agent hears the outcome of that try, not "pending"."""
+    handoff_id = open_handoff(console_store)
+    agent = console_store.staff.create("held-agent", "held-agent-password", StaffRole.AGENT)
+    console_store.handoffs.claim(handoff_id, agent.id)
+    message = console_store.handoffs.record_agent_message(handoff_id, agent.id, "On it")
+    pending = console_store.deliveries.of_message(message["id"])
+    assert console_store.deliveries.claim(pending["id"], "other-console", 30) is not None
+
+    async def the_other_delivers() -> None:
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(console_store.deliveries.delivered, pending["id"], "other-console")
+
+    other = asyncio.create_task(the_other_delivers())
+    outcome = await worker_over(console_store, rasa_client, []).attempt_now(pending)
+    await other
+    assert outcome["status"] == DeliveryStatus.DELIVERED
+    assert rasa[0].calls == [], "this request did not send it a second time"
