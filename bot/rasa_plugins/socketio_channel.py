@@ -70,6 +70,8 @@ MAX_REPLAYED = 50
 the CRM (a widget is a chat, not an archive)."""
 REPLAY_TIMEOUT_S = 5.0
 """A store that does not answer in time costs the widget its replay, not its connection."""
+REPLAY_SETTLE_S = 2.0
+"""When the second look of a replay comes: after a turn in flight has saved its messages."""
 
 
 class DepthLimitedJson:
@@ -192,10 +194,24 @@ class CustomerSockets:
 
         Only a socket that rejoined its session (the checks above) gets here, and only that
         socket hears the replay; a widget that showed nothing yet (no `last_seq`) gets none.
+        A message sent just before the socket joined reaches the CRM only when its turn is
+        saved, after the first look: a second look once that has happened sends what was
+        said before the join and not yet replayed (what came after the join came live).
         """
         since = _finite_seq(last_seq)
         if since is None:
             return
+        joined_at = time.time()
+        since = await self._replay_between(sid, session_id, since, joined_at)
+        if since is not None:
+            await asyncio.sleep(REPLAY_SETTLE_S)
+            await self._replay_between(sid, session_id, since, joined_at)
+
+    async def _replay_between(
+        self, sid: str, session_id: str, since: float, before: float
+    ) -> float | None:
+        """Replay the stored messages with `since < seq < before`; the last `seq` sent (or
+        `since`), None when the store did not answer."""
         try:
             missed = await asyncio.wait_for(
                 asyncio.to_thread(
@@ -208,9 +224,12 @@ class CustomerSockets:
             )
         except Exception:
             logger.exception("no replay for session %s: the CRM store did not answer", session_id)
-            return
+            return None
         for message in missed:
-            await self._to_socket(sid, self.bot_message_evt, replayed(message))
+            if message["seq"] < before:
+                await self._to_socket(sid, self.bot_message_evt, replayed(message))
+                since = max(since, message["seq"])
+        return since
 
     def _client_ip(self, sid: str) -> str:
         environ = self.sio.get_environ(sid, namespace=self.namespace) or {}

@@ -3,6 +3,10 @@ agents' messages after its last `seq`, to its own socket only, bounded."""
 
 from __future__ import annotations
 
+import asyncio
+import time
+from dataclasses import replace
+
 import pytest
 
 from bot.crm.enums import HandoffReason, Sender, StaffRole
@@ -15,7 +19,8 @@ BOT_EVENT = "bot_uttered"
 
 
 @pytest.fixture
-def wire(seeded_store: CRMStore) -> Wire:
+def wire(seeded_store: CRMStore, monkeypatch: pytest.MonkeyPatch) -> Wire:
+    monkeypatch.setattr(socketio_channel, "REPLAY_SETTLE_S", 0.3)
     return Wire(seeded_store)
 
 
@@ -148,3 +153,30 @@ async def test_a_bot_message_is_stamped_with_the_time_the_crm_stores_it_under() 
     await output.send_text_message("sid", "a queue notice")
     assert [m["seq"] for m in sio.sent[:2]] == [1000.25, 1000.5]
     assert sio.sent[2]["seq"] > 1000.5, "without an event: the time it is sent"
+
+
+async def test_a_message_stored_after_the_first_look_comes_in_the_second(
+    wire: Wire, seeded_store: CRMStore
+) -> None:
+    """Sent live just before the socket joined, stored when its turn was saved: the first
+    look misses it, the second sends it; what is stored with a later seq came live."""
+    first = wire.connect("eio-1")
+    session_id = await wire.session(first, "eio-1")
+    first_bot_seq, *_ = history(seeded_store, session_id)
+    await wire.sockets.disconnect(first)
+
+    said_before_the_join = time.time()
+
+    async def a_turn_saved_late() -> None:
+        await asyncio.sleep(0.1)
+        late = record(session_id, key(session_id, 9), 9, Sender.BOT)
+        seeded_store.conversations.record_message(replace(late, seq=said_before_the_join))
+        after_join = record(session_id, key(session_id, 10), 10, Sender.BOT)
+        seeded_store.conversations.record_message(replace(after_join, seq=time.time() + 60))
+
+    back = wire.connect("eio-2")
+    saved = asyncio.create_task(a_turn_saved_late())
+    await wire.session(back, "eio-2", session_id=session_id, last_seq=first_bot_seq)
+    await saved
+    texts = [m["text"] for m in wire.events("eio-2", BOT_EVENT)]
+    assert texts == [f"bot says {key(session_id, 3)}", "I'm Ana", f"bot says {key(session_id, 9)}"]
