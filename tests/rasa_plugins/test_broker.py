@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from rasa.core.tracker_store import FailSafeTrackerStore, SQLTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, UserUttered
+from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
@@ -23,17 +23,12 @@ from bot.outbox.local import LocalOutbox
 from bot.outbox.relay import StoreSink
 from bot.rasa_plugins.broker import CRMEventBroker
 from bot.settings import KeyPurpose, load_settings
+from tests.outbox.events import SENT_AT, published
 
 SECRET = "broker-test-secret"
 CLAIM_KEY = "broker-claim-key"
-SENT_AT = 1763800000.0
 SEEDED_CUSTOMER = 3
 SETTLE_S = 10
-
-
-def published(conversation_id: str, event: Event) -> dict[str, Any]:
-    """The body Rasa's tracker store hands to `publish` for one new event."""
-    return {"sender_id": conversation_id, **event.as_dict()}
 
 
 def customer_says(conversation_id: str, text: str, claim: object = None) -> dict[str, Any]:
