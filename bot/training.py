@@ -22,15 +22,17 @@ import yaml
 from bot.settings import PROJECT_ROOT
 
 TRAINING_INPUTS = ("config.yml", "domain.yml", "data")
+MODEL_CODE = "nlp"
+"""The components' own code: a model pickled by older code must not be reused after it changes."""
 # Rasa reads "[text](entity)", "[text]{...}" and "[text][...]" inside examples as annotations.
 ENTITY_MARKUP = re.compile(r"\[[^\]]+\](\(|\{|\[)")
 TEXT_COLUMN = "text"
 INTENT_COLUMNS = ("intent", "category")
 INTENT_NAME = re.compile(r"^[a-z][a-z0-9_]{1,59}$")
 MIN_NEW_INTENT_EXAMPLES = 3
-"""A new intent trains once it has this many labelled messages: the intent classifier
-calibrates its confidences on 3 folds, and an intent with fewer examples would leave every
-confidence uncalibrated (nlp/intent.py `_fit_scale`), sending most messages to the fallback."""
+"""A new intent trains once it has this many labelled messages: fewer cannot teach the
+classifier a meaning of its own, and its confidences could not be calibrated on held-out
+folds (nlp/intent.py `_fit_scale` leaves such an intent out of the calibration)."""
 LABELS_NLU, LABELS_RULES, LABELS_DOMAIN = "nlu.yml", "rules.yml", "domain.yml"
 
 
@@ -121,7 +123,7 @@ def _input_files(root: Path) -> list[Path]:
     for name in TRAINING_INPUTS:
         path = root / name
         files.extend(sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path])
-    return files
+    return files + sorted((root / MODEL_CODE).rglob("*.py"))
 
 
 def fingerprint(root: Path = PROJECT_ROOT, extra: list[Path] | None = None) -> str:

@@ -88,7 +88,7 @@ def test_a_missing_file_gets_a_clear_error(tmp_path: Path) -> None:
 
 def test_the_fingerprint_follows_the_training_inputs(tmp_path: Path) -> None:
     root = tmp_path / "project"
-    for name in ("config.yml", "domain.yml", "data"):
+    for name in ("config.yml", "domain.yml", "data", "nlp"):
         source = PROJECT_ROOT / name
         if source.is_dir():
             shutil.copytree(source, root / name)
@@ -102,6 +102,13 @@ def test_the_fingerprint_follows_the_training_inputs(tmp_path: Path) -> None:
     nlu_file = next((root / "data" / "nlu").glob("*.yml"))
     nlu_file.write_text(nlu_file.read_text() + "\n")
     assert fingerprint(root) != original
+    with_data_change = fingerprint(root)
+    (root / "nlp" / "__pycache__").mkdir(exist_ok=True)
+    (root / "nlp" / "__pycache__" / "intent.cpython-310.pyc").write_bytes(b"compiled")
+    assert fingerprint(root) == with_data_change
+    classifier = root / "nlp" / "intent.py"
+    classifier.write_text(classifier.read_text() + "\n")
+    assert fingerprint(root) != with_data_change
     extra = write_csv(tmp_path / "extra.yml", "version: '3.1'\n")
     assert fingerprint(root, [extra]) != fingerprint(root)
 

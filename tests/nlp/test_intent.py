@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
+from scipy.sparse import csr_matrix, hstack
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.svm import LinearSVC
 
+import nlp.intent
 from nlp.intent import IntentClassifier, choose_fallback_threshold
 
 EXAMPLES = {
@@ -100,6 +105,42 @@ def test_tiny_classes_skip_calibration_instead_of_failing() -> None:
     assert model.predict(["hello"])[0] == "greet"
 
 
+def test_intents_with_one_or_two_examples_do_not_stop_calibration() -> None:
+    texts = [*TEXTS, "please close my account", "change my pin", "how do I reset my PIN"]
+    labels = [*LABELS, "close_account", "change_pin", "change_pin"]
+    model = IntentClassifier().fit(texts, labels)
+    assert model.scale_ > 1.0
+    assert {"close_account", "change_pin"} <= set(model.classes_)
+    assert model.predict(["i want to shut down my account"])[0] == "close_account"
+    np.testing.assert_allclose(model.predict_proba(["reset pin"]).sum(), 1.0)
+
+
+def test_embedding_finds_paraphrases_that_share_no_words(fitted: IntentClassifier) -> None:
+    queries = ["a thief took it", "cannot add funds", "loading money to my balance was rejected"]
+    expected = ["lost_or_stolen_card", "top_up_failed", "top_up_failed"]
+    assert list(fitted.predict(queries)) == expected
+    without = IntentClassifier(embedding_weight=0).fit(TEXTS, LABELS)
+    assert not any(without.predict(queries) == expected)
+
+
+def test_without_embedding_the_encoder_is_never_loaded(monkeypatch) -> None:
+    def no_encoder() -> None:
+        raise AssertionError("the encoder was loaded")
+
+    monkeypatch.setattr(nlp.intent, "shared_encoder", no_encoder)
+    previous = IntentClassifier(embedding_weight=0, lemmas=True, char_ngram_range=(1, 4), C=1.0)
+    model = previous.fit(TEXTS, LABELS)
+    assert model.predict(["my card got stolen"])[0] == "lost_or_stolen_card"
+
+
+def test_pickled_model_holds_no_encoder(fitted: IntentClassifier) -> None:
+    restored = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_allclose(
+        restored.predict_proba(["where is my card"]), fitted.predict_proba(["where is my card"])
+    )
+    assert not any("encoder" in name for name in vars(fitted))
+
+
 def test_threshold_minimises_wrong_answers_plus_needless_fallbacks() -> None:
     confidences = [0.95, 0.9, 0.8, 0.6, 0.5, 0.45, 0.4, 0.2]
     correct = [True, True, True, True, False, False, True, False]
@@ -117,3 +158,14 @@ def test_costly_fallbacks_lower_the_threshold() -> None:
     correct = [True, True, True, True, False, False, True, False]
     assert choose_fallback_threshold(confidences, correct, fallback_cost=3.0).threshold == 0.4
     assert choose_fallback_threshold([0.9, 0.8], [True, True]).threshold == 0.0
+
+
+def test_scores_are_the_linear_svms_on_all_features(fitted: IntentClassifier) -> None:
+    def features(texts: list[str]) -> csr_matrix:
+        return hstack([csr_matrix(block) for block in fitted._blocks(texts)], format="csr")
+
+    svm = LinearSVC(C=fitted.C, random_state=fitted.random_state).fit(features(TEXTS), LABELS)
+    queries = ["has my card arrived", "a thief took it", "hello there"]
+    np.testing.assert_allclose(
+        fitted.decision_function(queries), svm.decision_function(features(queries)), atol=1e-9
+    )

@@ -11,8 +11,17 @@ from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from threadpoolctl import threadpool_info, threadpool_limits
 
-from nlp.rasa_components import SpacyTfidfIntentClassifier
+import nlp.rasa_components
+from nlp.encoder import encoder_id
+from nlp.intent import IntentClassifier
+from nlp.rasa_components import (
+    ENCODER_FILE,
+    MODEL_FILE,
+    EncoderMismatchError,
+    SemanticIntentClassifier,
+)
 from tests.nlp.test_intent import EXAMPLES
 
 QUERIES = ["has my card arrived", "my card got stolen", "top up failing again", "hello"]
@@ -44,9 +53,9 @@ def training_data() -> TrainingData:
     )
 
 
-def _create(storage, resource, context, **config) -> SpacyTfidfIntentClassifier:
-    return SpacyTfidfIntentClassifier.create(
-        {**SpacyTfidfIntentClassifier.get_default_config(), **config}, storage, resource, context
+def _create(storage, resource, context, **config) -> SemanticIntentClassifier:
+    return SemanticIntentClassifier.create(
+        {**SemanticIntentClassifier.get_default_config(), **config}, storage, resource, context
     )
 
 
@@ -78,8 +87,8 @@ def test_persist_and_load_round_trip_predicts_the_same(
 ) -> None:
     trained = _create(storage, resource, context)
     trained.train(training_data)
-    loaded = SpacyTfidfIntentClassifier.load(
-        SpacyTfidfIntentClassifier.get_default_config(), storage, resource, context
+    loaded = SemanticIntentClassifier.load(
+        SemanticIntentClassifier.get_default_config(), storage, resource, context
     )
     assert loaded.model is not trained.model
     expected = trained.process(_messages(QUERIES))
@@ -90,8 +99,8 @@ def test_persist_and_load_round_trip_predicts_the_same(
 
 
 def test_missing_resource_loads_an_untrained_classifier(storage, context) -> None:
-    loaded = SpacyTfidfIntentClassifier.load(
-        SpacyTfidfIntentClassifier.get_default_config(), storage, Resource("never_trained"), context
+    loaded = SemanticIntentClassifier.load(
+        SemanticIntentClassifier.get_default_config(), storage, Resource("never_trained"), context
     )
     assert loaded.model is None
     [message] = loaded.process(_messages(["where is my card"]))
@@ -130,3 +139,86 @@ def test_training_ignores_examples_without_intent(
     data = data.merge(TrainingData([Message(data={"text": "an unlabelled line"})]))
     classifier.train(data)
     assert set(classifier.model.classes_) == set(EXAMPLES)
+
+
+def test_defaults_follow_the_estimator_and_the_encoder_is_not_persisted(
+    storage, resource, context, training_data
+) -> None:
+    config = SemanticIntentClassifier.get_default_config()
+    estimator = IntentClassifier()
+    assert config["embedding_weight"] == estimator.embedding_weight > 0
+    assert tuple(config["char_ngram_range"]) == estimator.char_ngram_range
+    classifier = _create(storage, resource, context)
+    classifier.train(training_data)
+    assert classifier.model.embedding_weight == config["embedding_weight"]
+    with storage.read_from(resource) as model_dir:
+        # TF-IDF vocabularies and the SVM only: the 90 MB model stays in its package.
+        assert (model_dir / MODEL_FILE).stat().st_size < 1_000_000
+
+
+def test_previous_classifier_is_one_config_away(storage, resource, context, training_data) -> None:
+    previous = {"embedding_weight": 0, "lemmas": True, "char_ngram_range": [1, 4], "C": 1.0}
+    classifier = _create(storage, resource, context, **previous)
+    classifier.train(training_data)
+    params = classifier.model.get_params()
+    assert (params["embedding_weight"], params["lemmas"], params["C"]) == (0, True, 1.0)
+    assert params["char_ngram_range"] == (1, 4)
+    [message] = classifier.process(_messages(["my card was stolen"]))
+    assert message.get("intent")["name"] == "lost_or_stolen_card"
+
+
+def test_loading_for_parsing_keeps_blas_to_one_thread(
+    storage, resource, context, training_data
+) -> None:
+    _create(storage, resource, context).train(training_data)
+    with threadpool_limits(2, user_api="blas"):
+        SemanticIntentClassifier.load({}, storage, resource, context)
+        assert {
+            pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"
+        } == {1}
+
+
+def test_fingerprint_changes_with_the_encoder_when_embeddings_are_used(monkeypatch) -> None:
+    default = SemanticIntentClassifier.get_default_config()
+    without = {**default, "embedding_weight": 0}
+    before = SemanticIntentClassifier.fingerprint_addon(default)
+    before_without = SemanticIntentClassifier.fingerprint_addon(without)
+    assert encoder_id() in before
+    monkeypatch.setattr(nlp.rasa_components, "encoder_id", lambda: "another-encoder")
+    assert SemanticIntentClassifier.fingerprint_addon(default) != before
+    assert SemanticIntentClassifier.fingerprint_addon({}) != before
+    assert SemanticIntentClassifier.fingerprint_addon(without) == before_without
+
+
+def test_model_made_with_another_encoder_is_refused(
+    storage, resource, context, training_data, monkeypatch
+) -> None:
+    trained = _create(storage, resource, context)
+    trained.train(training_data)
+    assert trained.encoder_id == encoder_id()
+    loaded = SemanticIntentClassifier.load({}, storage, resource, context)
+    assert loaded.encoder_id == encoder_id()
+    monkeypatch.setattr(nlp.rasa_components, "encoder_id", lambda: "another-encoder")
+    with pytest.raises(EncoderMismatchError, match="crm train") as refused:
+        SemanticIntentClassifier.load({}, storage, resource, context)
+    assert encoder_id() in str(refused.value) and "another-encoder" in str(refused.value)
+
+
+def test_model_without_a_recorded_encoder_is_refused(
+    storage, resource, context, training_data
+) -> None:
+    _create(storage, resource, context).train(training_data)
+    with storage.write_to(resource) as model_dir:
+        (model_dir / ENCODER_FILE).unlink()  # as persisted before the encoder was recorded
+    with pytest.raises(EncoderMismatchError, match=r"\(unrecorded\).*crm train"):
+        SemanticIntentClassifier.load({}, storage, resource, context)
+
+
+def test_model_without_embeddings_loads_whatever_the_encoder(
+    storage, resource, context, training_data, monkeypatch
+) -> None:
+    _create(storage, resource, context, embedding_weight=0).train(training_data)
+    monkeypatch.setattr(nlp.rasa_components, "encoder_id", lambda: "another-encoder")
+    loaded = SemanticIntentClassifier.load({}, storage, resource, context)
+    [message] = loaded.process(_messages(["my card was stolen"]))
+    assert message.get("intent")["name"] == "lost_or_stolen_card"
