@@ -36,6 +36,10 @@ RASA_START_S = 300
 """A Rasa server loads its model in 1-2 minutes on a busy 2-core machine."""
 SERVICE_START_S = 120
 STOP_GRACE_S = 15
+TEARDOWN_GRACE_S = 5
+"""After the tests a stack gets this long to stop on SIGTERM, then is killed: nothing is
+checked any more, and a server waiting out its open connections would only cost time."""
+READY_POLL_S = 0.25
 RATE_LIMIT_RETRIES = 10
 POSTGRES_ENV = "CRM_TEST_POSTGRES_URL"
 T = TypeVar("T")
@@ -122,13 +126,13 @@ class Stack:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=STOP_GRACE_S)
 
-    def stop_all(self) -> None:
+    def stop_all(self, grace_s: float = TEARDOWN_GRACE_S) -> None:
         """SIGTERM to every group at once, then SIGKILL to whatever is left at the deadline."""
         running = [process for process in self.processes.values() if process.poll() is None]
         for process in running:
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-        deadline = time.monotonic() + STOP_GRACE_S
+        deadline = time.monotonic() + grace_s
         for process in running:
             try:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -144,7 +148,7 @@ class Stack:
                 code = self.processes[name].poll()
                 assert code is None, f"{name} exited with {code} while starting: {self.tail(name)}"
             assert time.monotonic() < deadline, f"{names} not ready in {timeout:.0f} s"
-            time.sleep(1)
+            time.sleep(READY_POLL_S)
 
     def wait_rasa(self, index: int = 0, timeout: float = RASA_START_S) -> None:
         name = "rasa" if index == 0 else f"rasa{index + 1}"
@@ -167,10 +171,21 @@ class Stack:
         assert login.status == 200, login.body
         self.staff_token = login.body["token"]
 
-    def tail(self, name: str, lines: int = 30) -> str:
+    def wait_ready(self) -> None:
+        """Until the console (signed in), every action server and every Rasa server answer
+        (all started at once, they load side by side)."""
+        self.wait_console()
+        for index in range(len(self.nodes)):
+            self.wait_actions(index)
+            self.wait_rasa(index)
+
+    def log_text(self, name: str) -> str:
         assert self.logs is not None
         path = self.logs / f"{name}.log"
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def tail(self, name: str, lines: int = 30) -> str:
+        return "\n".join(self.log_text(name).splitlines()[-lines:])
 
     def say(self, sender: str, message: str, node: int = 0) -> list[dict[str, Any]]:
         """What the REST channel answers; a 429 is waited out as a polite client would."""
@@ -237,10 +252,7 @@ def running_stack(var_dir: Path, env: dict[str, str], rasa_servers: int = 1) -> 
     try:
         for name in names:
             stack.start(name)
-        stack.wait_console()
-        for index in range(rasa_servers):
-            stack.wait_actions(index)
-            stack.wait_rasa(index)
+        stack.wait_ready()
         yield stack
     finally:
         stack.stop_all()

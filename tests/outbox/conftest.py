@@ -4,6 +4,7 @@ that a test may close to connections."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -25,11 +26,8 @@ CLAIM_KEY = "outbox-claim-key"
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
 
 
-@pytest.fixture
-async def queue() -> AsyncIterator[str]:
-    """A RabbitMQ queue name of the test's own, deleted (with its dead letters) afterwards."""
-    name = f"crm_test_{uuid.uuid4().hex[:12]}"
-    yield name
+async def delete_queues(name: str) -> None:
+    """Delete a RabbitMQ queue and its dead letters."""
     connection = await aio_pika.connect(AMQP_URL)
     channel = await connection.channel()
     for queue_name in (name, dead_queue(name)):
@@ -38,10 +36,28 @@ async def queue() -> AsyncIterator[str]:
 
 
 @pytest.fixture
+async def queue() -> AsyncIterator[str]:
+    """A RabbitMQ queue name of the test's own, deleted (with its dead letters) afterwards."""
+    name = f"crm_test_{uuid.uuid4().hex[:12]}"
+    yield name
+    await delete_queues(name)
+
+
+@pytest.fixture
 def outbox(tmp_path: Path) -> Iterator[LocalOutbox]:
     box = LocalOutbox(tmp_path / "outbox" / "rasa-1.sqlite3")
     yield box
     box.close()
+
+
+def wait_for_retries(relay: Relay, failures: int = 3, timeout: float = 20) -> None:
+    """Until the relay has failed `failures` deliveries in a row (it is backing off, holding
+    the head of the line): what an outage test waits for instead of a fixed sleep."""
+    deadline = time.monotonic() + timeout
+    while relay._failures < failures:
+        assert relay.is_alive(), "the relay stopped"
+        assert time.monotonic() < deadline, f"the relay failed {relay._failures} times"
+        time.sleep(0.02)
 
 
 def start_relay(outbox: LocalOutbox, database_url: str) -> Relay:

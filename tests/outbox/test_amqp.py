@@ -15,7 +15,7 @@ from bot.outbox.local import EntryKind, LocalOutbox
 from bot.outbox.relay import Relay
 from bot.outbox.status import queue_depth
 from bot.settings import Settings, load_settings
-from tests.outbox.conftest import AMQP_URL
+from tests.outbox.conftest import AMQP_URL, wait_for_retries
 from tests.outbox.events import texts, turns
 
 NOBODY_LISTENS = "amqp://guest:guest@127.0.0.1:1/"
@@ -73,7 +73,7 @@ async def test_entries_wait_locally_while_rabbitmq_is_unreachable(
     events = turns("waiting", 2)
     for event in events:
         outbox.append(EntryKind.EVENT, event["sender_id"], event)
-    await asyncio.sleep(1.5)
+    await asyncio.to_thread(wait_for_retries, relay)
     assert len(outbox.head()) == len(events)
     sink.url = AMQP_URL  # RabbitMQ is back
     assert await asyncio.to_thread(relay.wait_idle, 20)

@@ -17,7 +17,7 @@ from bot.outbox.apply import record_from_json, record_to_json
 from bot.outbox.local import Entry, EntryKind, LocalOutbox
 from bot.outbox.relay import IDLE_WAKE_S, Relay
 from tests.conftest import POSTGRES_ENV
-from tests.outbox.conftest import refuse_connections, start_relay
+from tests.outbox.conftest import refuse_connections, start_relay, wait_for_retries
 from tests.outbox.events import texts, turns
 
 
@@ -88,7 +88,7 @@ def test_postgres_refusing_connections_delays_entries_and_loses_none(
         refuse_connections(base_url, database, refuse=True)
         during = turns("pg", 6)[4:]
         append_all(outbox, during)
-        time.sleep(2)
+        wait_for_retries(relay)
         assert len(outbox.head()) == len(during)
         refuse_connections(base_url, database, refuse=False)
         assert relay.wait_idle(20)

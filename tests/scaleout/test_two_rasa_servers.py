@@ -130,6 +130,6 @@ def test_interleaved_turns_on_two_rasa_servers_are_stored_once_in_order(
             assert Counter(customer) == Counter(sent[sender]), sender
             assert Counter(bot) == Counter(answered[sender]), sender
 
-    eventually(all_stored_once_in_order, timeout=STORED_S, interval=2)
+    eventually(all_stored_once_in_order, timeout=STORED_S, interval=0.5)
     status = outbox_status(stack.settings)
     assert (status["backlog"], status["dead"], status["queue"]) == (0, 0, 0), status
