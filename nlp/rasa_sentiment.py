@@ -4,8 +4,10 @@ Each parsed message gets a `sentiment` entry in its parse data. When frustration
 the threshold, the intent becomes `frustrated` (confidence = the frustration score), the way
 Rasa's FallbackClassifier switches to `nlu_fallback`, so one rule answers frustration whatever
 the customer was asking about; so does milder annoyance in a message the classifier could not
-read. Whether that hands the customer to a person (strong or sustained frustration) is the
-action's decision (actions.handoff_rules). Place it after the FallbackClassifier.
+read, or read only as written in another language (nlp.rasa_language): "estoy harto" is
+annoyance to answer, not only a language to name. Whether that hands the customer to a
+person (strong or sustained frustration) is the action's decision (actions.handoff_rules).
+Place it after the FallbackClassifier and nlp.rasa_language's components.
 
 A customer whose segment strategy hands over earlier than the stock threshold (a valuable
 customer at risk: at the first sign of frustration) gets that lower threshold here, whatever
@@ -91,14 +93,15 @@ class FrustrationDetector(RuleComponent):
     def get_default_config() -> dict[str, Any]:
         # 0.55: "worst bank ever, useless" and "I am furious" reach it; a plain complaint
         # ("my card is lost") scores about 0.2.
-        # 0.3: a message the classifier could not read that is still plainly annoyed ("a bit
-        # annoying", "this is taking long") is answered as such, not as a misunderstanding;
+        # 0.3: a message the classifier could not read (or only saw was in another language)
+        # that is still plainly annoyed ("a bit annoying", "this is taking long", "estoy
+        # harto") is answered as such, not as a misunderstanding or a language to name;
         # actions.handoff_rules decides whether it is strong or sustained enough to hand over.
         return {
             "threshold": 0.55,
             "intent": "frustrated",
             "mild_threshold": 0.3,
-            "unread_intent": "nlu_fallback",
+            "unread_intents": ["nlu_fallback", "other_language"],
             "customer_threshold": None,
             "person_intents": ["ask_for_human"],
         }
@@ -110,7 +113,7 @@ class FrustrationDetector(RuleComponent):
         self.threshold = float(self.config["threshold"])
         self.intent = str(self.config["intent"])
         self.mild_threshold = float(self.config["mild_threshold"])
-        self.unread_intent = str(self.config["unread_intent"])
+        self.unread_intents = frozenset(self.config["unread_intents"])
         self.person_intents = frozenset(self.config["person_intents"])
         lookup_class = self.config["customer_threshold"]
         if customer_threshold is None and lookup_class:
@@ -145,7 +148,7 @@ class FrustrationDetector(RuleComponent):
             frustration = sentiment.frustration
             if (
                 frustration >= self.threshold
-                or (current == self.unread_intent and frustration >= self.mild_threshold)
+                or (current in self.unread_intents and frustration >= self.mild_threshold)
                 or (
                     current not in self.person_intents
                     and frustration >= self.threshold_for(message)

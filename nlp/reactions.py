@@ -1,21 +1,31 @@
-"""Messages made only of emoji: reactions, not requests the classifier should try to read.
+"""Messages made only of emoji, or only of a number: nothing the intent classifier can read.
 
-A "👍" or "🙏" is how many people say "ok" or "thanks" in a chat, and a "😡" or "👎" how they
-say they are unhappy. The TF-IDF intent model has no words to go on: it falls back, or worse,
-its character n-grams take an emoji for a rating or card digits. So an emoji-only message is
+A "👍" or "🙏" is how many people say "ok" or "thanks" in a chat, a "👋" how they say hello,
+and a "😡" or "👎" how they say they are unhappy. An intent model has no words to go on: it
+falls back, or worse, takes an emoji for a rating or card digits. So an emoji-only message is
 always a reaction: negative ones are frustration (actions.handoff_rules then decides whether
-that hands over or is only acknowledged), thanks are thanks, and any other emoji, whatever it
-means, is acknowledged rather than read as a number.
+that hands over or is only acknowledged), thanks are thanks, a wave is a greeting, and any
+other emoji, whatever it means, is acknowledged rather than read as a number.
+
+A number alone ("5", "42", "1234") is a number given, whatever it is for: only the question
+that asked for it can say (card digits in the lost card form, a rating in the rating form).
+An intent model that learnt ratings from "5" would read any such number as a rating.
+
+Punctuation alone ("?", "...") says nothing: the intent model reads "?" as `affirm` with
+confidence, so it is taken for a misunderstanding instead (the customer is asked to rephrase).
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Literal
 
-Reaction = Literal["frustrated", "thanks", "acknowledge"]
+Reaction = Literal["frustrated", "thanks", "greet", "acknowledge"]
 
 THANKS = frozenset("🙏❤💙💚💛💜🧡🤍🥰😍😘🤗👏💯🌹💐")
+GREETINGS = frozenset("👋🙋")
+"""A wave, a raised hand: hello (after a frustration or thanks emoji, those win)."""
 NEGATIVE = frozenset("👎😡😠🤬😤💢👿😾🖕🙄😒💩😫😩😣😖😞😢😭☹🙁😕")
 """Anger, disapproval and distress; one of them anywhere in the message outweighs a 👍."""
 _JOINERS = frozenset("\u200d\ufe0e\ufe0f\u20e3")
@@ -39,7 +49,7 @@ def _symbols(text: str) -> list[str] | None:
 
 
 def reaction(text: str) -> Reaction | None:
-    """What an emoji-only message says: frustration, thanks, any other emoji an
+    """What an emoji-only message says: frustration, thanks, a greeting, any other emoji an
     acknowledgement; None for words, digits or no emoji at all (the classifier's to read)."""
     symbols = _symbols(text)
     if not symbols:
@@ -48,4 +58,23 @@ def reaction(text: str) -> Reaction | None:
         return "frustrated"
     if any(symbol in THANKS for symbol in symbols):
         return "thanks"
+    if any(symbol in GREETINGS for symbol in symbols):
+        return "greet"
     return "acknowledge"
+
+
+BARE_NUMBER = re.compile(r"\s*#?\s*\d+(?:[ .,]\d+)*\s*[.!?]*\s*")
+"""Digits alone, perhaps grouped ("1 234", "4.5") or with a full stop: no fraction ("4/5"),
+unit or word ("5 stars"), which say what the number is."""
+
+
+def punctuation_only(text: str) -> bool:
+    """Whether the message has punctuation and nothing else ("?", "...", "?!"): no word,
+    digit or emoji to read, so not a reaction, an answer or a rating."""
+    marks = [char for char in text if not char.isspace()]
+    return bool(marks) and all(unicodedata.category(char)[0] == "P" for char in marks)
+
+
+def bare_number(text: str) -> bool:
+    """Whether the message is a number and nothing else."""
+    return BARE_NUMBER.fullmatch(text) is not None

@@ -2,7 +2,17 @@
 
 VADER gives the polarity. It reads "this is the third time I'm asking" or "I want to speak to a
 human" as neutral, so customer-service frustration cues (repetition, escalation requests,
-threats to leave, shouting) are scored separately and combined with VADER's negativity.
+threats to leave, shouting, an angry emoji) are scored separately and combined with VADER's
+negativity.
+
+VADER and the English cues read English only. The same cues are written for the other
+languages the assistant answers in (nlp.language.LANGUAGES), a few words each, in
+`FOREIGN_CUES`: "esto es ridículo, nadie me ayuda" weighs what "this is ridiculous, nobody
+helps me" does, so frustration in another language reaches a person the way it does in
+English. They are matched on text folded as nlp.card_loss folds it (case and accents
+dropped), and they carry the negativity VADER would have added: a foreign word of
+exasperation counts as one English one does. VADER itself is not asked about a message in
+another language (nlp.language): its English lexicon misreads German "die" or Spanish "no".
 """
 
 from __future__ import annotations
@@ -16,6 +26,10 @@ from typing import Literal
 from spacy.lang.en.stop_words import STOP_WORDS
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
+from nlp.card_loss import fold
+from nlp.language import detect_language
+from nlp.reactions import NEGATIVE
+from nlp.sentiment_cues import FOREIGN_CUES
 from nlp.text import lemmas
 
 Label = Literal["negative", "neutral", "positive"]
@@ -53,7 +67,7 @@ _HEDGED = re.compile(
 )
 HEDGED_FACTOR = 0.6
 """"a bit annoying" is milder than "annoying": hedged frustration is scaled down by this."""
-_CUES: list[tuple[float, re.Pattern[str]]] = [
+_CUES: list[tuple[float, re.Pattern[str], str | None]] = [
     # Asking again, waiting, being passed around.
     (
         _REPEAT_WEIGHT,
@@ -66,22 +80,102 @@ _CUES: list[tuple[float, re.Pattern[str]]] = [
             r"|for (?:days|weeks|hours|ages)|still (?:\w+ )?(?:not|no|nothing|never|waiting"
             r"|(?:can|don|doesn|didn|haven|hasn|hadn|isn|aren|wasn|won|wouldn|couldn)'?t))\b"
         ),
+        "repeat",
     ),
-    (0.15, re.compile(r"\b(?:still|again|nobody|no one|never)\b")),
+    (0.15, re.compile(r"\b(?:still|again|nobody|no one|never)\b"), "mild"),
     # Waiting.
-    (0.3, re.compile(r"\btaking (?:so |too |very |really )?(?:long|forever|ages)\b")),
+    (0.3, re.compile(r"\btaking (?:so |too |very |really )?(?:long|forever|ages)\b"), None),
     # Threats to leave or complain.
     (
         0.45,
         re.compile(
             r"\b(?:close|cancel|shut)\s+(?:my|the|this)\s+(?:\w+\s+)?account"
-            r"|switch(?:ing)?\s+banks?|(?:leave|leaving)\s+(?:this|your)\s+bank|another bank"
+            r"|switch(?:ing)?\s+banks?|(?:leave|leaving)\s+(?:this|your)\s+bank"
+            r"|(?:go|going|move|moving|switch|switching)\s+(?:\w+\s+)?to\s+another bank"
             r"|(?:file|make|lodge|raise)\s+a\s+(?:formal\s+)?complaint|ombudsman|lawyer|sue you"
             r"|report you"
         ),
+        "leaving",
     ),
-    (0.2, re.compile(r"(?:!{2,}|\?!|!\?|\?{3,})")),
+    (0.2, re.compile(r"(?:!{2,}|\?!|!\?|\?{3,})"), None),
 ]
+"""(weight, English pattern, the kind of `Cues` that says the same in another language)."""
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    exasperation: re.Pattern[str]
+    mild: re.Pattern[str]
+    repeat: re.Pattern[str]
+    leaving: re.Pattern[str]
+    person: re.Pattern[str]
+    request: re.Pattern[str] | None
+    polite: re.Pattern[str]
+
+
+_COMPILED = {
+    language: _Compiled(
+        **{
+            kind: re.compile(fold(pattern)) if pattern else None
+            for kind, pattern in vars(cues).items()
+        }
+    )
+    for language, cues in FOREIGN_CUES.items()
+}
+_FOREIGN = list(_COMPILED.values())
+
+
+def speaks_of_frustration_or_a_person(text: str, language: str) -> bool:
+    """Whether the message has one of `language`'s frustration cues or words for a person:
+    words an English intent model cannot have learnt, so its reading of such a message is
+    not to be trusted ("esto es ridículo, nadie me ayuda" read as out of scope)."""
+    cues = _COMPILED.get(language)
+    if cues is None:
+        return False
+    folded = fold(text)
+    patterns = (cues.exasperation, cues.mild, cues.repeat, cues.leaving, cues.person)
+    return any(pattern.search(folded) for pattern in patterns)
+
+
+def cue_language(text: str) -> str | None:
+    """The first language in FOREIGN_CUES whose words of frustration the message has
+    ("estoy harto" is Spanish), or None: for a message langid is unsure of. Words for a
+    person are left out: several are English too ("person", "agent", "operator")."""
+    folded = fold(text)
+    for language, cues in _COMPILED.items():
+        patterns = (cues.exasperation, cues.mild, cues.repeat, cues.leaving)
+        if any(pattern.search(folded) for pattern in patterns):
+            return language
+    return None
+
+
+def _foreign_kind(folded: str, kind: str) -> bool:
+    return any(getattr(cues, kind).search(folded) for cues in _FOREIGN)
+
+
+def _foreign_person_request(folded: str) -> bool | None:
+    """True: another language's impatient request for a person; False: a polite one; None:
+    no request for a person in another language."""
+    polite = None
+    for cues in _FOREIGN:
+        if cues.person.search(folded) and (cues.request is None or cues.request.search(folded)):
+            if not cues.polite.search(folded):
+                return True
+            polite = False
+    return polite
+
+
+def asks_for_person(text: str) -> bool:
+    """Whether the message asks for a person, in English or another language we answer in.
+
+    For messages the English intent model cannot read; it reads English requests itself."""
+    return bool(_WANTING_OUT.search(text.lower())) or (
+        _foreign_person_request(fold(text)) is not None
+    )
+
+
+_ANGRY_EMOJI_WEIGHT = 0.2
+"""An angry or unhappy emoji next to words ("😤 seriously?"): a cue VADER does not read."""
 _SHOUTED = re.compile(r"\b[A-Z]{3,}\b")
 _NOT_SHOUTING = {"ATM", "PIN", "IBAN", "SWIFT", "BIC", "USD", "EUR", "GBP", "ID", "SMS", "FAQ"}
 _SHOUTING_WEIGHT = 0.25
@@ -144,15 +238,34 @@ def score_conversation(
     return [_score(text, _repeats(contents[i], contents[:i])) for i, text in enumerate(messages)]
 
 
+def _polarity(text: str) -> float:
+    """VADER's compound score; 0 (unknown) for another language, where its English lexicon
+    misreads words (German "die", Spanish "no") and the cues in FOREIGN_CUES speak instead."""
+    if detect_language(text).foreign:
+        return 0.0
+    return float(_analyzer().polarity_scores(text)["compound"])
+
+
 def _score(text: str, repeated: bool) -> SentimentScore:
-    compound = float(_analyzer().polarity_scores(text)["compound"])
+    compound = _polarity(text)
     lowered = text.lower()
-    weights = [weight for weight, pattern in _CUES if pattern.search(lowered)]
-    if _WANTING_OUT.search(lowered) and not _POLITE.search(lowered):
+    folded = fold(text)
+    weights = [
+        weight
+        for weight, pattern, kind in _CUES
+        if pattern.search(lowered) or (kind is not None and _foreign_kind(folded, kind))
+    ]
+    foreign_request = _foreign_person_request(folded)
+    if (_WANTING_OUT.search(lowered) and not _POLITE.search(lowered)) or foreign_request:
         weights.append(_WANTING_OUT_WEIGHT)
-    # Words of exasperation that VADER under-weights or misses, each different one counted.
-    exasperated = len(set(_EXASPERATION.findall(lowered)))
-    weights.extend([_EXASPERATION_WEIGHT] * min(exasperated, _EXASPERATION_COUNTED))
+    # Words of exasperation that VADER under-weights or misses, or cannot read, each different
+    # one counted.
+    exasperated = set(_EXASPERATION.findall(lowered))
+    for cues in _FOREIGN:
+        exasperated.update(cues.exasperation.findall(folded))
+    weights.extend([_EXASPERATION_WEIGHT] * min(len(exasperated), _EXASPERATION_COUNTED))
+    if any(char in NEGATIVE for char in text):
+        weights.append(_ANGRY_EMOJI_WEIGHT)
     if _shouting(text):
         weights.append(_SHOUTING_WEIGHT)
     if repeated:

@@ -8,7 +8,15 @@ import pytest
 import yaml
 
 from bot.settings import PROJECT_ROOT
-from nlp.language import ENGLISH, UNDETERMINED, language_detector
+from nlp.language import (
+    ENGLISH,
+    UNDETERMINED,
+    gibberish,
+    language_detector,
+    pronounceable,
+    script_language,
+    words_only,
+)
 
 # Hand-written for the project: what a bank's customers write in a chat, five per language.
 LINES = {
@@ -130,3 +138,128 @@ def test_digits_emoji_and_single_short_words_stay_english(text: str) -> None:
 
 def test_the_model_loads_once() -> None:
     assert language_detector() is language_detector()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "😤 seriously?",
+        "seriously??? 😤😤😤",
+        "🙄 really?",
+        "😡 come on",
+        "wtf 😠",
+        "lol 😂",
+        "ok 👍 thanks",
+        "hmm 🤔",
+        "👋 hi there",
+        "where is my card 💳",
+        "🔥🔥 great app",
+    ],
+)
+def test_emoji_beside_short_english_never_make_it_foreign(text: str) -> None:
+    """langid reads UTF-8 bytes, and an emoji's bytes looked Korean to it: "😤 seriously?"
+    was answered in Korean. It now reads only the words, and only for the Latin languages."""
+    detected = language_detector().detect(text)
+    assert detected.language == ENGLISH and not detected.foreign
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("카드를 잃어버렸어요 😭", "ko"),
+        ("我的卡丢了 😡", "zh"),
+        ("カードをなくしました 🙏", "ja"),
+        ("紛失したカード", "ja"),
+        ("я потерял карту 😢", "ru"),
+        ("فقدت بطاقتي", "ar"),
+        ("😤😤 pourquoi ma carte ne marche pas", "fr"),
+        ("😡 esto es ridículo, nadie me ayuda", "es"),
+    ],
+)
+def test_the_script_decides_and_emoji_do_not_change_the_language(text: str, language: str) -> None:
+    detected = language_detector().detect(text)
+    assert detected.language == language and detected.foreign
+
+
+def test_korean_needs_hangul_and_chinese_han_characters() -> None:
+    """Not any byte pattern langid happens to like: the letters' script names the language."""
+    assert script_language("你好") == "zh"
+    assert script_language("こんにちは") == "ja"
+    assert script_language("안녕하세요") == "ko"
+    assert script_language("Γειά σου") == UNDETERMINED
+
+
+def test_langid_reads_only_the_words() -> None:
+    assert words_only("😤 seriously?!") == "seriously?!"
+    assert words_only("card 1234 💳 lost") == "card lost"
+
+
+@pytest.mark.parametrize(
+    "text", ["qwpeoir zxmcnv", "lkjhg poiuy", "asdf jkl", "asdfghjkl", "zxcvb!!"]
+)
+def test_keyboard_mashing_is_gibberish(text: str) -> None:
+    """langid names a language for anything; these have no word of any language we answer in."""
+    assert gibberish(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hola",
+        "danke",
+        "merci beaucoup",
+        "bonjour",
+        "ciao",
+        "obrigado",
+        "dank je wel",
+        "teşekkürler",
+        "dzień dobry",
+        "estoy harto de este banco",
+        "c'est nul, ça ne marche jamais",
+        "card lost abroad",
+        "blorp the wizzle",
+        "我的银行卡丢了",
+        "👍",
+        "?",
+        "",
+    ],
+)
+def test_words_of_a_language_are_not_gibberish(text: str) -> None:
+    """Greetings a wordlist lacks are still pronounceable; another script is never gibberish."""
+    assert not gibberish(text)
+
+
+def _other_language_examples() -> list[str]:
+    path = PROJECT_ROOT / "data" / "nlu" / "general.yml"
+    [item] = [
+        i for i in yaml.safe_load(path.read_text())["nlu"] if i.get("intent") == "other_language"
+    ]
+    return [line[2:] for line in item["examples"].splitlines() if line.startswith("- ")]
+
+
+def test_foreign_lines_and_english_training_sentences_are_never_gibberish() -> None:
+    """Only a one-word chat abbreviation ("thx", "n") looks like gibberish: the classifier
+    reads those itself, and gibberish only undoes a reading of another language."""
+    lines = (
+        [line for line in _nlu_examples() if " " in line.strip()]
+        + _other_language_examples()
+        + [line for lines in LINES.values() for line in lines]
+    )
+    assert [line for line in lines if gibberish(line)] == []
+    assert [line for line in _nlu_examples() if gibberish(line)] == ["thx", "n"]
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        ("hola", True),
+        ("strengths", True),
+        ("zxmcnv", False),
+        ("jkl", False),
+        ("asdfghjkl", False),
+    ],
+)
+def test_a_word_without_a_vowel_or_with_six_consonants_in_a_row_is_unpronounceable(
+    word: str, expected: bool
+) -> None:
+    assert pronounceable(word) is expected

@@ -129,3 +129,116 @@ def test_the_lookup_class_is_named_in_the_config() -> None:
 class FixedThreshold:
     def __call__(self, metadata) -> float | None:
         return 0.2 if metadata else None
+
+
+def nlu(
+    *texts: str, read_as: str = "nlu_fallback", signed_in_as: int | None = None
+) -> list[Message]:
+    """The rule components in config.yml's order, after a classifier that read `read_as`;
+    `signed_in_as` a customer whose segment hands over early (see `at_risk_threshold`)."""
+    from nlp.rasa_language import OtherLanguageClassifier, ReactionClassifier
+
+    messages = [
+        parsed(text, read_as) if signed_in_as is None else signed_in(text, read_as, signed_in_as)
+        for text in texts
+    ]
+    for component in (
+        ReactionClassifier({}),
+        OtherLanguageClassifier({}),
+        FrustrationDetector(
+            {"threshold": 0.55, "intent": "frustrated"}, customer_threshold=at_risk_threshold
+        ),
+    ):
+        messages = component.process(messages)
+    return messages
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("esto es ridículo, nadie me ayuda", "es"),
+        ("c'est inacceptable, personne ne répond", "fr"),
+        ("das ist lächerlich, niemand hilft mir", "de"),
+        ("è assurdo, nessuno mi risponde", "it"),
+        ("isto é ridículo, ninguém me ajuda", "pt"),
+        ("太离谱了，没人帮我", "zh"),
+    ],
+)
+def test_frustration_in_another_language_is_frustration_with_its_language(
+    text: str, language: str
+) -> None:
+    """It used to be only `other_language`: the language named, the annoyance not heard.
+    Now it is `frustrated` as in English, and keeps the language for the reply."""
+    [message] = nlu(text)
+    assert message.get("intent")["name"] == "frustrated"
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("language", language)]
+
+
+@pytest.mark.parametrize("read_as", ["out_of_scope", "frustrated", "card_arrival"])
+def test_whatever_the_english_model_read_into_foreign_frustration(read_as: str) -> None:
+    """The intent model read "esto es ridículo, nadie me ayuda" as out of scope (0.60): it
+    cannot have learnt Spanish words of frustration, so its reading does not count."""
+    [message] = nlu("esto es ridículo, nadie me ayuda", read_as=read_as)
+    assert message.get("intent")["name"] == "frustrated"
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("language", "es")]
+
+
+def test_short_frustration_in_another_language_is_frustration_too() -> None:
+    """Too short for langid to be sure it is Spanish: frustration all the same."""
+    [harto] = nlu("estoy harto")
+    assert harto.get("intent")["name"] == "frustrated"
+
+
+def test_a_calm_message_in_another_language_stays_other_language() -> None:
+    [message] = nlu("he perdido mi tarjeta y no sé qué hacer")
+    assert message.get("intent")["name"] == "other_language"
+
+
+def test_an_angry_emoji_beside_short_english_is_annoyance_not_a_language() -> None:
+    """ "😤 seriously?" was answered in Korean."""
+    [message] = nlu("😤 seriously?")
+    assert message.get("intent")["name"] == "frustrated"
+    assert not message.get("entities")
+    assert message.get("language") == "en"
+
+
+def test_a_negative_opinion_nobody_asked_for_is_not_a_misunderstanding() -> None:
+    """ "not great" unread is mild annoyance, answered as such."""
+    [message] = nlu("not great")
+    assert message.get("intent")["name"] == "frustrated"
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("estoy harto de este banco", "es"),
+        ("c'est nul, ça ne marche jamais", "fr"),
+        ("estoy harto", "es"),
+    ],
+)
+@pytest.mark.parametrize("read_as", ["nlu_fallback", "out_of_scope", "card_arrival"])
+@pytest.mark.parametrize("signed_in_as", [None, 7])
+def test_frustration_langid_is_unsure_of_still_carries_its_language(
+    text: str, language: str, read_as: str, signed_in_as: int | None
+) -> None:
+    """langid is below its confidence for these ("estoy harto de este banco" 0.77), so no
+    `language` entity was set and the handoff or apology was worded in English; their words
+    of frustration name the language."""
+    [message] = nlu(text, read_as=read_as, signed_in_as=signed_in_as)
+    assert message.get("intent")["name"] == "frustrated"
+    assert [(e["entity"], e["value"]) for e in message.get("entities")] == [("language", language)]
+    assert message.get("language") == language
+
+
+@pytest.mark.parametrize("text", ["nobody helps me", "still nothing", "I need a person"])
+def test_english_frustration_or_requests_get_no_foreign_language(text: str) -> None:
+    for message in nlu(text) + nlu(text, read_as="out_of_scope", signed_in_as=7):
+        assert not message.get("entities")
+        assert message.get("language") == "en"
+
+
+@pytest.mark.parametrize("text", ["qwpeoir zxmcnv", "lkjhg poiuy", "asdf jkl", "?"])
+def test_gibberish_and_punctuation_stay_misunderstandings(text: str) -> None:
+    [message] = nlu(text, read_as="other_language")
+    assert message.get("intent")["name"] == "nlu_fallback"
+    assert not message.get("entities")

@@ -2,7 +2,21 @@ from __future__ import annotations
 
 import pytest
 
-from nlp.sentiment import FRUSTRATED_AT, SentimentScore, score, score_conversation, trend
+from nlp.card_loss import fold
+from nlp.sentiment import (
+    FRUSTRATED_AT,
+    SentimentScore,
+    _foreign_kind,
+    _foreign_person_request,
+    asks_for_person,
+    cue_language,
+    score,
+    score_conversation,
+    trend,
+)
+
+STRONG = 0.55
+"""The FrustrationDetector's threshold (config.yml): one message this frustrated hands over."""
 
 FRUSTRATED = "This is ridiculous, third time I'm asking and my card STILL DOES NOT WORK!!!"
 CALM = "When will my new card arrive?"
@@ -108,6 +122,25 @@ def test_waiting_is_noticed_but_not_strong() -> None:
     assert 0.0 < score("this is taking long").frustration < FRUSTRATED_AT
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "how long does a transfer to another bank take",
+        "can I top up from another bank account",
+        "why hasn't my salary from another bank updated my balance",
+    ],
+)
+def test_a_question_naming_another_bank_is_not_a_threat_to_leave(text: str) -> None:
+    assert score(text).frustration == 0.0
+
+
+@pytest.mark.parametrize(
+    "text", ["I'm moving to another bank", "I'll switch to another bank", "switching banks"]
+)
+def test_going_to_another_bank_is_a_threat_to_leave(text: str) -> None:
+    assert score(text).frustration >= 0.45
+
+
 def test_a_polite_request_for_a_person_is_not_frustration() -> None:
     assert score("can I speak to an agent please").frustration == 0.0
     assert score("I want to speak to a human").frustration >= FRUSTRATED_AT
@@ -117,3 +150,148 @@ def test_two_different_words_of_exasperation_weigh_more_than_one() -> None:
     one = score("this is ridiculous").frustration
     two = score("this is ridiculous, I'm fed up").frustration
     assert two > one
+
+
+# The same complaint in English and in the other languages the assistant answers in: each
+# weighs what the English one does (nlp.sentiment.FOREIGN_CUES), give or take a cue.
+SAME_COMPLAINT = {
+    "this is ridiculous, nobody helps me": [
+        "esto es ridículo, nadie me ayuda",
+        "c'est ridicule, vraiment n'importe quoi",
+        "das ist lächerlich, niemand hilft mir",
+        "è ridicolo, nessuno mi aiuta",
+        "isto é ridículo, ninguém me ajuda",
+        "dit is belachelijk, niemand helpt me",
+        "太离谱了，没人帮我",
+        "это нелепо, никто мне не помогает",
+    ],
+    "I'm fed up": [
+        "estoy harto",
+        "estoy harta de esperar",
+        "j'en ai marre",
+        "ich habe die Nase voll",
+        "sono stufo",
+        "estou farto",
+        "受够了",
+        "もううんざりです",
+        "정말 짜증나요",
+    ],
+    "I'm going to close my account": [
+        "voy a cerrar mi cuenta",
+        "je vais fermer mon compte",
+        "ich werde mein Konto kündigen",
+        "passo a un'altra banca",
+        "vou mudar de banco",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("english", "foreign"),
+    [(english, line) for english, lines in SAME_COMPLAINT.items() for line in lines],
+)
+def test_frustration_in_another_language_weighs_what_it_does_in_english(
+    english: str, foreign: str
+) -> None:
+    assert score(foreign).frustration >= FRUSTRATED_AT
+    assert abs(score(foreign).frustration - score(english).frustration) <= 0.15
+    assert score(foreign).label == "negative"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "he perdido mi tarjeta",
+        "no puedo entrar en la aplicación",
+        "ich habe die Karte verloren",
+        "die Überweisung ist noch nicht da",
+        "je n'ai pas reçu mon virement",
+        "il mio bonifico non è arrivato",
+        "o meu cartão não funciona",
+        "我的银行卡丢了",
+    ],
+)
+def test_a_plain_request_in_another_language_is_calm(text: str) -> None:
+    """VADER's English lexicon is not asked: German "die" and Spanish "no" are not negative."""
+    result = score(text)
+    assert result.frustration < FRUSTRATED_AT
+    assert result.compound == 0.0
+
+
+def test_the_other_languages_cues_never_fire_on_the_english_training_data() -> None:
+    """Word boundaries and language-specific words: no English example reads as foreign
+    frustration or a foreign request for a person."""
+    from tests.nlp.test_language import _nlu_examples
+
+    firing = [
+        text
+        for text in _nlu_examples()
+        if any(
+            _foreign_kind(fold(text), kind)
+            for kind in ("exasperation", "mild", "repeat", "leaving")
+        )
+        or _foreign_person_request(fold(text)) is not None
+    ]
+    assert firing == []
+
+
+def test_an_angry_emoji_beside_words_adds_frustration() -> None:
+    """ "😤 seriously?" is annoyance to answer, not yet a reason to hand over on its own."""
+    assert score("😤 seriously?").frustration > score("seriously?").frustration
+    assert FRUSTRATED_AT <= score("😤 seriously?").frustration < STRONG
+    assert score("🙄 really?").frustration > 0.0
+    assert score("thanks 😊").frustration == 0.0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "quiero hablar con una persona",
+        "je veux parler à un humain",
+        "ich möchte mit einem Menschen sprechen",
+        "voglio parlare con un operatore",
+        "quero falar com um atendente",
+        "我要转人工",
+        "I want to speak to a human",
+    ],
+)
+def test_asking_for_a_person_is_read_in_any_of_our_languages(text: str) -> None:
+    assert asks_for_person(text)
+    assert score(text).frustration >= FRUSTRATED_AT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "quiero hablar con una persona, por favor",
+        "vorrei parlare con un operatore",
+        "pourriez-vous me passer un conseiller s'il vous plaît",
+    ],
+)
+def test_a_polite_request_for_a_person_is_not_frustration_in_any_language(text: str) -> None:
+    assert asks_for_person(text)
+    assert score(text).frustration == 0.0
+
+
+@pytest.mark.parametrize(
+    "text", ["esto es ridículo, nadie me ayuda", "where is my card?", "will a person call me?"]
+)
+def test_complaints_and_questions_are_not_requests_for_a_person(text: str) -> None:
+    assert not asks_for_person(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("estoy harto de este banco", "es"),
+        ("c'est nul, ça ne marche jamais", "fr"),
+        ("das ist lächerlich", "de"),
+        ("my card is lost again", None),
+        ("I need a person", None),
+        ("I want an agent", None),
+        ("nobody helps me", None),
+    ],
+)
+def test_words_of_frustration_name_their_language(text: str, language: str | None) -> None:
+    """Words for a person are left out: "person" and "agent" are English too."""
+    assert cue_language(text) == language
