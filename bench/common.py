@@ -1,4 +1,4 @@
-"""What the benchmarks share: the repository root, BANKING77, the machine, the outputs."""
+"""What the benchmarks share: the repository root, intent data sets, the machine, the outputs."""
 
 from __future__ import annotations
 
@@ -15,11 +15,28 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def read_intent_csv(data: Path, split: str) -> tuple[list[str], list[str]]:
+    """Texts and intents of a `text,category` data set's `<split>.csv` (BANKING77, HWU64).
+
+    The intent column may also be called `intent`. Rows without text or intent are errors:
+    a silently shorter test set would change every figure.
+    """
+    path = Path(data) / f"{split}.csv"
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    texts, labels = [], []
+    for number, row in enumerate(rows, start=2):
+        text, label = row.get("text"), row.get("category") or row.get("intent")
+        if not text or not label:
+            raise ValueError(f"{path}:{number}: a row needs `text` and `category` (or `intent`)")
+        texts.append(text)
+        labels.append(label)
+    return texts, labels
+
+
 def read_banking77(data: Path, split: str) -> tuple[list[str], list[str]]:
     """Texts and intents of BANKING77's `<split>.csv` (the intent column is `category`)."""
-    with open(data / f"{split}.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
-    return [r["text"] for r in rows], [r.get("category") or r["intent"] for r in rows]
+    return read_intent_csv(data, split)
 
 
 def cpu_model() -> str:

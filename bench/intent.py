@@ -1,45 +1,63 @@
-"""Intent benchmark on BANKING77: the project's classifier against DIET and a plain baseline.
+"""Intent benchmark on BANKING77 and HWU64: the product's classifier, today's, and a baseline.
 
-    .venv/bin/python -m bench.intent --data ../shared/datasets/banking77 --diet-epochs 3 --repeats 3
+    .venv/bin/python -m bench.intent --data ../shared/datasets/banking77 \\
+        --data ../shared/datasets/hwu64 --repeats 3
 
-Trains on `train.csv` and scores on `test.csv`; nothing is tuned on the test split (the
-fallback threshold is chosen on a held-out fifth of the training split). Writes
-`docs/bench/intent.md` and `var/bench/intent.json`. The Rasa pipelines are in
-`bench.intent_rasa`, the report in `bench.intent_report`.
+For each data set (`text,category` CSVs), in the same run: TF-IDF + LinearSVC with defaults,
+today's classifier (lemmas, char 1-4, C=1, no embedding) and the product's
+(`nlp.intent.IntentClassifier()` defaults); accuracy, macro-F1, training time, calibration
+(ECE) and one message's latency through the classifier; then `config.yml`'s NLU pipeline,
+with each classifier, trained with `rasa train nlu` and every test message run through
+Rasa's `parse`; then out-of-scope detection on a held-out quarter of the intents
+(`bench.intent_oos`). Trains on `train.csv`, scores on `test.csv`; anything chosen (the
+fallback threshold) is chosen on a held-out fifth of `train.csv`. DIET is optional
+(`--diet-epochs N`, slow). Writes `docs/bench/intent.md`, `docs/bench/intent_oos.png` and
+`var/bench/intent.json`; a data set not run this time keeps its figures from the JSON.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import softmax
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.svm import LinearSVC
+from threadpoolctl import threadpool_limits
 from tqdm import tqdm
 
-from bench.common import ROOT, p50_p95_ms, read_banking77, write_outputs
+from bench.common import ROOT, cpu_model, p50_p95_ms, read_intent_csv, write_outputs
 from bench.intent_metrics import (
     FALLBACK_INTENT,
-    RASA_AMBIGUITY_THRESHOLD,
-    RASA_FALLBACK_THRESHOLD,
     expected_calibration_error,
+    falls_back,
     scores,
     with_fallback,
 )
+from bench.intent_oos import chart, median_over_seeds, rescore_point, run_oos, top_two
 from bench.intent_rasa import run_rasa_pipelines
-from bench.intent_report import markdown
-from nlp.intent import IntentClassifier, choose_fallback_threshold
+from bench.intent_report import TITLES, markdown
+from bench.intent_systems import (
+    LABELS,
+    cached_embeddings,
+    confidences,
+    fallback_settings,
+    make_model,
+    nlu_config,
+    read_config,
+    settings_of,
+)
+from nlp.intent import choose_fallback_threshold
+
+DATASETS = ROOT.parent / "shared/datasets"
+CALIBRATED = ("today", "product")
 
 
 def timed(fit: Callable[[], Any]) -> tuple[Any, float]:
@@ -48,158 +66,313 @@ def timed(fit: Callable[[], Any]) -> tuple[Any, float]:
     return result, time.perf_counter() - start
 
 
-def choose_threshold(train_texts: list[str], train_labels: list[str]) -> dict[str, Any]:
+def validation(
+    system: str, train: tuple[list[str], list[str]], fallback: dict[str, float]
+) -> dict[str, Any]:
     """Fit on 4/5 of TRAIN; choose the fallback threshold and check calibration on the rest."""
     fit_texts, held_texts, fit_labels, held_labels = train_test_split(
-        train_texts, train_labels, test_size=0.2, stratify=train_labels, random_state=0
+        train[0], train[1], test_size=0.2, stratify=train[1], random_state=0
     )
-    model = IntentClassifier().fit(fit_texts, fit_labels)
-    probabilities = model.predict_proba(held_texts)
-    raw = softmax(model.decision_function(held_texts), axis=1)
-    correct = model.classes_[probabilities.argmax(axis=1)] == np.asarray(held_labels)
+    model = make_model(system).fit(fit_texts, fit_labels)
+    conf = confidences(model, held_texts)
+    probabilities = conf.calibrated
+    correct = conf.classes[probabilities.argmax(axis=1)] == np.asarray(held_labels)
     chosen = choose_fallback_threshold(probabilities.max(axis=1), correct)
     handled = {}
-    for ambiguity in (0.0, RASA_AMBIGUITY_THRESHOLD):
-        predicted = with_fallback(probabilities, model.classes_, chosen.threshold, ambiguity)
+    for name, threshold, ambiguity in (
+        ("chosen", chosen.threshold, 0.0),
+        ("chosen_with_shipped_ambiguity", chosen.threshold, fallback["ambiguity_threshold"]),
+        ("shipped", fallback["threshold"], fallback["ambiguity_threshold"]),
+    ):
+        predicted = with_fallback(probabilities, conf.classes, threshold, ambiguity)
         is_fallback = np.asarray(predicted) == FALLBACK_INTENT
-        handled[str(ambiguity)] = float(np.mean(np.where(is_fallback, ~correct, correct)))
+        handled[name] = float(np.mean(np.where(is_fallback, ~correct, correct)))
     return {
+        "held_out_top_two": top_two(probabilities),
+        "held_out_correct": correct.astype(int).tolist(),
         "held_out_size": len(held_texts),
         "held_out_accuracy": float(correct.mean()),
-        "ece_calibrated": expected_calibration_error(probabilities, model.classes_, held_labels),
-        "ece_uncalibrated_softmax": expected_calibration_error(raw, model.classes_, held_labels),
-        "scale": model.scale_,
+        "ece_calibrated": expected_calibration_error(probabilities, conf.classes, held_labels),
+        "ece_raw_softmax": expected_calibration_error(conf.raw, conf.classes, held_labels),
         "threshold": chosen.threshold,
         "handled_rate": chosen.handled_rate,
         "fallback_rate": chosen.fallback_rate,
         "accuracy_answered": chosen.accuracy_answered,
-        "handled_rate_by_ambiguity_threshold": handled,
+        "handled_rate_by_rule": handled,
     }
 
 
-def component_latency(model: IntentClassifier, texts: list[str]) -> dict[str, float]:
-    """Warm single-message calls of the Rasa component's process(), as the server makes them."""
-    from rasa.engine.storage.local_model_storage import LocalModelStorage
-    from rasa.engine.storage.resource import Resource
-    from rasa.shared.nlu.training_data.message import Message
+def shipped_scores(
+    stored: dict[str, Any], truth: list[str], fallback: dict[str, float]
+) -> dict[str, float]:
+    """TEST scores with `config.yml`'s FallbackClassifier, from stored predictions."""
+    fb = falls_back(
+        np.asarray(stored["top_two"]), fallback["threshold"], fallback["ambiguity_threshold"]
+    )
+    answered = [FALLBACK_INTENT if f else p for f, p in zip(fb, stored["predicted"], strict=True)]
+    return {**scores(truth, answered), "fallback_rate": float(fb.mean())}
 
-    from nlp.rasa_components import SpacyTfidfIntentClassifier
 
-    with tempfile.TemporaryDirectory() as storage_dir:
-        component = SpacyTfidfIntentClassifier(
-            SpacyTfidfIntentClassifier.get_default_config(),
-            "intent_classifier",
-            LocalModelStorage(Path(storage_dir)),
-            Resource("intent_classifier"),
-            model,
-        )
+def shipped_handled(stored: dict[str, Any], fallback: dict[str, float]) -> float:
+    """On the validation fifth: answered right or held back when wrong, at the shipped rule."""
+    fb = falls_back(
+        np.asarray(stored["held_out_top_two"]),
+        fallback["threshold"],
+        fallback["ambiguity_threshold"],
+    )
+    correct = np.asarray(stored["held_out_correct"], dtype=bool)
+    return float(np.mean(np.where(fb, ~correct, correct)))
+
+
+def rescore(datasets: dict[str, Any], fallback: dict[str, float]) -> None:
+    """Recompute every figure that depends on `config.yml`'s fallback settings, in place,
+    from the stored probabilities: no model is trained again. The Rasa pipelines keep the
+    settings they ran with (shown in their config)."""
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    for d in datasets.values():
+        d["shipped_fallback"] = fallback
+        d["rescored"] = now
+        truth = read_intent_csv(Path(d["data"]), "test")[1]
+        for t in d.get("test", {}).values():
+            if "top_two" in t:
+                t["with_shipped_fallback"] = shipped_scores(t, truth, fallback)
+        for v in d.get("validation", {}).values():
+            v["handled_rate_by_rule"]["shipped"] = shipped_handled(v, fallback)
+        for oos in (d.get("oos") or {}).values():
+            for run in oos["runs"]:
+                run["points"]["shipped"] = rescore_point(
+                    run, fallback["threshold"], fallback["ambiguity_threshold"]
+                )
+            oos["median"] = median_over_seeds(oos["runs"])
+
+
+def warm_encoder() -> dict[str, Any]:
+    """Load the shared sentence encoder once, before anything is timed (its first use may
+    build the int8 ONNX model); how long that took, and its thread setting."""
+    from nlp.encoder import shared_encoder
+
+    _, seconds = timed(lambda: shared_encoder().encode(["warm up"]))
+    return {
+        "load_seconds": seconds,
+        "threads_env": os.environ.get("CRM_ENCODER_THREADS", "(unset: the encoder's default)"),
+    }
+
+
+def single_message_latency(model: Any, texts: list[str], repeats: int, desc: str) -> dict:
+    """Warm one-message calls (`predict_proba`, or `predict` for the baseline); medians of the
+    p50 and p95 over `repeats` passes over the test messages."""
+    call = model.predict_proba if hasattr(model, "predict_proba") else model.predict
+    passes = []
+    # One BLAS thread, as the Rasa component runs (a second one only spins on one message).
+    with threadpool_limits(1, user_api="blas"):
         for text in texts[:50]:
-            component.process([Message(data={"text": text})])
-        durations = []
-        for text in tqdm(texts, desc="component latency", leave=False):
-            message = Message(data={"text": text})
-            start = time.perf_counter()
-            component.process([message])
-            durations.append(time.perf_counter() - start)
-    return p50_p95_ms(np.asarray(durations) * 1000.0)
+            call([text])
+        for _ in range(repeats):
+            durations = []
+            for text in tqdm(texts, desc=desc, leave=False):
+                start = time.perf_counter()
+                call([text])
+                durations.append(time.perf_counter() - start)
+            passes.append(p50_p95_ms(np.asarray(durations) * 1000.0))
+    return {key: float(np.median([p[key] for p in passes])) for key in ("p50_ms", "p95_ms")}
 
 
-def run_fast_models(
-    train: tuple[list[str], list[str]], test: tuple[list[str], list[str]], threshold: float
+def test_system(
+    system: str,
+    train: tuple[list[str], list[str]],
+    test: tuple[list[str], list[str]],
+    fallback: dict[str, float],
+    chosen_threshold: float | None,
+    repeats: int,
 ) -> dict[str, Any]:
-    """One repeat of the estimator and the baseline: fit on TRAIN, score on TEST."""
-    model, fit_seconds = timed(lambda: IntentClassifier().fit(*train))
-    probabilities = model.predict_proba(test[0])
-    ours = {
+    """Fit on all of TRAIN (timed), score TEST, time one message at a time."""
+    model, fit_seconds = timed(lambda: make_model(system).fit(*train))
+    conf = confidences(model, test[0])
+    best = conf.calibrated if conf.calibrated is not None else conf.raw
+    result: dict[str, Any] = {
+        "settings": settings_of(model),
         "fit_seconds": fit_seconds,
-        **scores(test[1], model.classes_[probabilities.argmax(axis=1)]),
-        "with_rasa_fallback": scores(
-            test[1],
-            with_fallback(
-                probabilities, model.classes_, RASA_FALLBACK_THRESHOLD, RASA_AMBIGUITY_THRESHOLD
-            ),
-        ),
-        "with_chosen_threshold": scores(
-            test[1], with_fallback(probabilities, model.classes_, threshold)
-        ),
-        "fallback_rate_chosen_threshold": float(np.mean(probabilities.max(axis=1) < threshold)),
-        "test_ece": expected_calibration_error(probabilities, model.classes_, test[1]),
-        **component_latency(model, test[0]),
+        **scores(test[1], conf.classes[best.argmax(axis=1)]),
+        "ece_raw_softmax": expected_calibration_error(conf.raw, conf.classes, test[1]),
     }
-    baseline_model = make_pipeline(TfidfVectorizer(), LinearSVC())
-    _, baseline_seconds = timed(lambda: baseline_model.fit(*train))
-    baseline = {"fit_seconds": baseline_seconds, **scores(test[1], baseline_model.predict(test[0]))}
-    return {"ours": ours, "baseline": baseline}
+    if conf.calibrated is not None:
+        probabilities = conf.calibrated
+        result["predicted"] = [str(c) for c in conf.classes[probabilities.argmax(axis=1)]]
+        result["top_two"] = top_two(probabilities)
+        result["ece_calibrated"] = expected_calibration_error(probabilities, conf.classes, test[1])
+        result["with_shipped_fallback"] = shipped_scores(result, test[1], fallback)
+        if chosen_threshold is not None:
+            chosen = with_fallback(probabilities, conf.classes, chosen_threshold)
+            result["with_chosen_threshold"] = {
+                **scores(test[1], chosen),
+                "fallback_rate": float(np.mean(np.asarray(chosen) == FALLBACK_INTENT)),
+            }
+    result.update(single_message_latency(model, test[0], repeats, f"{system} latency"))
+    return result
 
 
-def median(runs: list[dict[str, Any]], *keys: str) -> float:
-    values = []
-    for run in runs:
-        value: Any = run
-        for key in keys:
-            value = value[key]
-        values.append(value)
-    return float(np.median(values))
+STAGES = ("validation", "test", "oos", "rasa")
 
 
-def summarise(result: dict[str, Any]) -> dict[str, Any]:
-    runs = result["repeats"]
-    ours = {
-        key: median(runs, "ours", key)
-        for key in ("fit_seconds", "accuracy", "macro_f1", "p50_ms", "p95_ms", "test_ece")
-    }
-    ours["accuracy_rasa_fallback"] = median(runs, "ours", "with_rasa_fallback", "accuracy")
-    ours["macro_f1_rasa_fallback"] = median(runs, "ours", "with_rasa_fallback", "macro_f1")
-    ours["accuracy_chosen_threshold"] = median(runs, "ours", "with_chosen_threshold", "accuracy")
-    baseline = {
-        key: median(runs, "baseline", key) for key in ("fit_seconds", "accuracy", "macro_f1")
-    }
-    summary: dict[str, Any] = {"ours": ours, "baseline": baseline}
-    rasa = result.get("rasa")
-    if rasa:
-        diet, pipeline = rasa["diet"], rasa["spacy_tfidf"]
-        extrapolated = diet.get("extrapolated_train_seconds_100_epochs")
-        summary["speedup"] = {
-            "rasa_train_vs_diet_measured": diet["train_seconds"] / pipeline["train_seconds"],
-            "fit_vs_diet_measured": diet["train_seconds"] / ours["fit_seconds"],
+def run_dataset(
+    data: Path,
+    args: argparse.Namespace,
+    config: dict[str, Any],
+    previous: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Every stage in `args.stages` for one data set; the others are kept from `previous`
+    (the test and out-of-scope stages need the validation stage's thresholds)."""
+    name = data.name
+    train, test = read_intent_csv(data, "train"), read_intent_csv(data, "test")
+    fallback = fallback_settings(config)
+    systems = ["baseline", "today", "product"]
+    calibrated = [s for s in systems if s in CALIBRATED]
+    stages_run = [stage for stage in STAGES if stage in args.stages]
+    result: dict[str, Any] = dict(previous or {})
+    result.update(
+        {
+            "data": str(data),
+            "machine": f"{os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}",
+            "load_average_at_start": os.getloadavg()[0],
+            "train_size": len(train[0]),
+            "test_size": len(test[0]),
+            "intents": len(set(train[1])),
+            "systems": systems,
+            "labels": {s: LABELS[s] for s in systems},
+            "shipped_fallback": fallback,
+            "stages_run": stages_run,
         }
-        if extrapolated:
-            summary["speedup"]["rasa_train_vs_diet_100"] = extrapolated / pipeline["train_seconds"]
-            summary["speedup"]["fit_vs_diet_100"] = extrapolated / ours["fit_seconds"]
-    return summary
+    )
+    result.pop("rescored", None)
+    if {"test", "oos"} & set(stages_run) and "validation" not in stages_run + list(result):
+        raise SystemExit(
+            f"{name}: the test and oos stages need the validation stage's thresholds: "
+            "run it first (--stages validation) or with them"
+        )
+    if "product" in systems:
+        result["encoder"] = warm_encoder()
+    progress = tqdm(total=len(stages_run), desc=name, unit="stage")
+    memo: dict[str, np.ndarray] = {}
+    for stage in stages_run:
+        progress.set_postfix_str(stage)
+        if stage == "validation":
+            with cached_embeddings(memo):
+                result["validation"] = {s: validation(s, train, fallback) for s in calibrated}
+        elif stage == "test":
+            result["test"] = {
+                s: test_system(
+                    s,
+                    train,
+                    test,
+                    fallback,
+                    result.get("validation", {}).get(s, {}).get("threshold"),
+                    args.repeats,
+                )
+                for s in systems
+            }
+        elif stage == "oos" and args.oos_seeds > 0:
+            points = {
+                s: {
+                    "shipped": (fallback["threshold"], fallback["ambiguity_threshold"]),
+                    "validation": (result["validation"][s]["threshold"], 0.0),
+                }
+                for s in calibrated
+            }
+            with cached_embeddings(memo):
+                result["oos"] = run_oos(
+                    {s: (lambda s=s: make_model(s)) for s in calibrated},
+                    train,
+                    test,
+                    range(args.oos_seeds),
+                    points,
+                    f"{name} out of scope",
+                )
+        elif stage == "rasa":
+            configs = {
+                s: nlu_config(config, s, f"bench-intent-{name}-{s}")
+                for s in args.rasa_pipelines
+                if s in systems
+            }
+            result["rasa"] = run_rasa_pipelines(
+                train, test, configs, args.diet_epochs, fallback, desc=name
+            )
+            result["diet_epochs"] = args.diet_epochs
+        progress.update()
+    progress.close()
+    result["load_average_at_end"] = os.getloadavg()[0]
+    result["finished"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return result
+
+
+def previous_datasets(json_path: Path) -> dict[str, Any]:
+    """Data sets of an earlier run, kept when this run does not redo them."""
+    try:
+        previous = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return previous.get("datasets", {}) if isinstance(previous, dict) else {}
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/datasets/banking77")
-    parser.add_argument("--diet-epochs", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--skip-rasa", action="store_true", help="estimators only, no rasa train")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        action="append",
+        help="a data set directory with train.csv and test.csv (repeatable; default: "
+        "BANKING77 and HWU64 in ../shared/datasets)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="latency passes (median)")
+    parser.add_argument("--oos-seeds", type=int, default=3, help="0 skips out-of-scope")
+    parser.add_argument("--diet-epochs", type=int, default=0, help="0 skips DIET (slow)")
+    parser.add_argument(
+        "--stages",
+        nargs="+",
+        choices=STAGES,
+        default=list(STAGES),
+        help="run only these stages; the others keep their figures from --json",
+    )
+    parser.add_argument(
+        "--rasa-pipelines",
+        nargs="+",
+        choices=("product", "today"),
+        default=["product", "today"],
+        help="which classifiers to run through config.yml's pipeline",
+    )
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yml")
+    parser.add_argument(
+        "--rescore",
+        action="store_true",
+        help="train nothing: redo the figures that depend on config.yml's fallback settings "
+        "from the stored JSON, and rewrite the report",
+    )
     parser.add_argument("--markdown", type=Path, default=ROOT / "docs/bench/intent.md")
+    parser.add_argument("--chart", type=Path, default=ROOT / "docs/bench/intent_oos.png")
     parser.add_argument("--json", type=Path, default=ROOT / "var/bench/intent.json")
     args = parser.parse_args(argv)
+    data = args.data or [DATASETS / "banking77", DATASETS / "hwu64"]
     command = "python -m bench.intent " + " ".join(sys.argv[1:] if argv is None else argv)
+    config = read_config(args.config)
 
-    train, test = read_banking77(args.data, "train"), read_banking77(args.data, "test")
-    result: dict[str, Any] = {
-        "machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-        f"Python {platform.python_version()}",
-        "load_average_at_start": os.getloadavg()[0],
-        "train_size": len(train[0]),
-        "test_size": len(test[0]),
-        "diet_epochs": args.diet_epochs,
-    }
-    print("choosing the fallback threshold on held-out TRAIN ...", file=sys.stderr, flush=True)
-    result["threshold"] = choose_threshold(*train)
-    result["repeats"] = [
-        run_fast_models(train, test, result["threshold"]["threshold"])
-        for _ in tqdm(range(args.repeats), desc="fast models")
-    ]
-    if not args.skip_rasa:
-        result["rasa"] = run_rasa_pipelines(train, test, args.diet_epochs)
-    result["load_average_at_end"] = os.getloadavg()[0]
-    result["summary"] = summarise(result)
-    write_outputs(result, args.json, markdown(result, command), args.markdown)
+    datasets = previous_datasets(args.json)
+    if args.rescore:
+        rescore(datasets, fallback_settings(config))
+    else:
+        for path in tqdm(data, desc="data sets", unit="set"):
+            previous = datasets.get(path.name) if set(args.stages) != set(STAGES) else None
+            ran = run_dataset(path, args, config, previous)
+            commands = list(previous.get("commands", [previous["command"]])) if previous else []
+            datasets[path.name] = {**ran, "command": command, "commands": [*commands, command]}
+        if set(args.stages) != set(STAGES):
+            # Stages kept from an earlier run may have seen other fallback settings.
+            rescore(datasets, fallback_settings(config))
+    ordered = {n: datasets[n] for n in TITLES if n in datasets}
+    ordered.update({n: d for n, d in datasets.items() if n not in ordered})
+    has_chart = chart(ordered, args.chart, LABELS, TITLES)
+    result = {"datasets": datasets, "chart": str(args.chart) if has_chart else None}
+    # docs/bench/*.md are sections of docs/benchmarks.md (bench/report.py): link from there.
+    chart_link = os.path.relpath(args.chart, ROOT / "docs") if has_chart else None
+    write_outputs(result, args.json, markdown(result, chart_link), args.markdown)
 
 
 if __name__ == "__main__":
