@@ -22,8 +22,6 @@ BLOCK_REASON = "reported lost or stolen in chat"
 PENDING = "pending"
 OFFER_PERSON_AFTER = 2
 """Failed answers in a row to one question of the lost-card form before a person is offered."""
-DELIVERY_QUESTIONS = frozenset({"card_arrival", "card_delivery_estimate"})
-"""Answered from the customer's card records (action_card_status), in the form as well."""
 HESITATION = re.compile(
     r"\b(wait|hang on|hold on|bear with me|let me (?:check|think|look|see|find)"
     r"|(?:one|just a|give me a) (?:moment|sec|second|minute))\b"

@@ -22,6 +22,11 @@ from bot.crm.enums import HandoffReason
 class ActionCardStatus(SignedInAction):
     """Tells an identified customer where their new cards are, from the CRM's card records."""
 
+    general_answers = {
+        "card_arrival": "utter_card_arrival",
+        "card_delivery_estimate": "utter_card_delivery_estimate",
+    }
+
     def name(self) -> str:
         return "action_card_status"
 

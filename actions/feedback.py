@@ -4,6 +4,12 @@
 can also ask to leave feedback). Its only slot is filled from text only while it is asked,
 so a digit typed at any other moment is never a rating. The answer is stored on the handoff
 the console asked about, or as a rating of the bot when the customer asked to give feedback.
+
+An opinion of the service given when no rating is asked ("not great", "it was terrible",
+"really helpful", intent `service_opinion`) is not a number out of context either: it is
+acknowledged by its polarity, a negative one with an apology and a person on offer. One
+with no polarity to read ("blah blah": no judgement word, and sentiment too faint to be an
+opinion) is not taken for one: the customer is asked to rephrase.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.handoff import ActionHandoff
-from actions.ratings import SCALE, bare_rating, declines, read_rating
+from actions.ratings import SCALE, bare_rating, declines, judgements, read_rating
 from actions.resources import crm_store, identified_customer
 from actions.tracker_view import IS_EXTERNAL, read_tracker
+from nlp.sentiment import score as sentiment
 
 RATING_SLOT = "csat"
 MISSES_SLOT = "csat_misses"
@@ -125,3 +132,57 @@ class ActionRecordCsat(Action):
             )
         dispatcher.utter_message(response="utter_thanks_for_rating")
         return FORGET
+
+
+OPINION_RESPONSES = {
+    "negative": "utter_opinion_negative",
+    "neutral": "utter_opinion_neutral",
+    "positive": "utter_opinion_positive",
+}
+UNREAD_RESPONSE = "utter_ask_rephrase"
+NEGATIVE_UP_TO = 2
+POSITIVE_FROM = 4
+"""On the rating scale: a judgement read as 1-2 is negative, 4-5 positive, 3 neither."""
+OPINION_AT = 0.25
+"""How strong (|VADER compound|) a message's sentiment must be to be an opinion without a
+judgement word: "you didn't help me at all" is -0.31, "blah blah" only -0.20 (VADER's lexicon
+gives "blah" a faint negative weight)."""
+
+
+def opinion_polarity(text: str) -> str | None:
+    """Whether an opinion of the service is negative, neutral or positive: from the judgement
+    words the rating question reads ("not great" is a 2), any negative one first ("meh, pretty
+    bad"), else from the message's sentiment ("you didn't help me at all"); None when neither
+    says anything ("blah blah", "whatever"): no opinion to acknowledge."""
+    judged = judgements(text)
+    if not judged:
+        read = sentiment(text)
+        if read.label == "negative" and read.frustration >= OPINION_AT:
+            return "negative"
+        return read.label if abs(read.compound) >= OPINION_AT else None
+    if min(judged) <= NEGATIVE_UP_TO:
+        return "negative"
+    return "positive" if max(judged) >= POSITIVE_FROM else "neutral"
+
+
+class ActionAcknowledgeOpinion(Action):
+    """Answers an opinion of the service that no question asked for, by its polarity.
+
+    Nothing is stored: a rating is only read while the rating question asks (the customer
+    can ask to rate), and a rating already stored is not changed by a later remark. A
+    negative opinion is acknowledged with an apology and a person on offer. A message the
+    classifier took for an opinion but with no polarity ("blah blah") is not acknowledged as
+    one: the customer is asked to rephrase (`utter_ask_rephrase`).
+    """
+
+    def name(self) -> str:
+        return "action_acknowledge_opinion"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[dict[str, Any]]:
+        text = tracker.latest_message.get("text")
+        polarity = opinion_polarity(text) if isinstance(text, str) else None
+        response = UNREAD_RESPONSE if polarity is None else OPINION_RESPONSES[polarity]
+        dispatcher.utter_message(response=response)
+        return []

@@ -10,6 +10,7 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.disambiguation import choice_buttons, close_pair, configured_closeness
 from actions.handoff_rules import (
     SUBJECT_BY_REASON,
     frustration_reason,
@@ -19,7 +20,8 @@ from actions.handoff_rules import (
     reason_for,
     ticket_text,
 )
-from actions.intents import general_intents
+from actions.intent_titles import INTENT_TITLES
+from actions.intents import NLU_FALLBACK, general_intents
 from actions.packet import build_packet
 from actions.resources import crm_store, identified_customer, ticket_search
 from actions.strategy import serving_strategies
@@ -95,9 +97,13 @@ class ActionHandoff(Action):
 
 
 class ActionFallback(Action):
-    """Asks to rephrase once; a second misunderstanding in a row goes to a person.
+    """Asks which of two close meanings the customer has in mind, or to rephrase; a second
+    misunderstanding in a row goes to a person.
 
-    Only the bot's own "please rephrase" counts as the first misunderstanding (see
+    When the classifier was unsure of the message and its two best banking intents are close
+    (actions.disambiguation), the customer gets both as buttons instead of a guess; otherwise
+    (or when a policy, not the classifier, fell back) they are asked to rephrase.
+    Either question counts as the first misunderstanding (see
     actions.handoff_rules.misunderstood_twice), and only since an agent last handed the
     conversation back: a misunderstanding before a handoff is the agent's to have cleared.
     """
@@ -111,5 +117,20 @@ class ActionFallback(Action):
         view = read_tracker(tracker)
         if misunderstood_twice(view.latest_intent, view.current.bot_attempts):
             return hand_over(dispatcher, view, HandoffReason.REPEATED_FALLBACK)
-        dispatcher.utter_message(response="utter_ask_rephrase")
+        ranking = (tracker.latest_message or {}).get("intent_ranking") or []
+        pair = (
+            close_pair(ranking, general_intents(), configured_closeness())
+            if view.latest_intent == NLU_FALLBACK
+            else None
+        )
+        if pair is None:
+            dispatcher.utter_message(response="utter_ask_rephrase")
+            return []
+        first, second = pair
+        dispatcher.utter_message(
+            response="utter_did_you_mean",
+            first=INTENT_TITLES[first],
+            second=INTENT_TITLES[second],
+            buttons=choice_buttons(first, second),
+        )
         return []

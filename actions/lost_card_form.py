@@ -10,7 +10,6 @@ request for a person, strong frustration) is in data/rules/lost_card.yml.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -19,7 +18,6 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.card_rules import (
-    DELIVERY_QUESTIONS,
     OFFER_PERSON_AFTER,
     already_blocked,
     asks_to_unblock,
@@ -27,7 +25,6 @@ from actions.card_rules import (
     card_digits,
     card_words,
     cards_named,
-    delivery_answer,
     hesitates,
     side_question_response,
 )
@@ -168,15 +165,19 @@ class ValidateLostCardForm(FormValidationAction):
             dispatcher.utter_message(response="utter_take_your_time")
             return {slot: None}
         intent = (tracker.latest_message.get("intent") or {}).get("name")
+        view = read_tracker(tracker)
+        customer_id = identified_customer(view)
+        if customer_id is not None:
+            # Imported here: actions.cards, which it names, imports this module.
+            from actions.side_answers import DATA_ANSWERS
+
+            action = DATA_ANSWERS.get(intent or "")
+            if action is not None:  # the signed-in customer's own records, as outside the form
+                action().answer(dispatcher, view, customer_id)
+                return {slot: None}
         response = side_question_response(intent, domain.get("responses") or {})
         if response is not None:
             dispatcher.utter_message(response=response)
-            return {slot: None}
-        customer_id = identified_customer(read_tracker(tracker))
-        if intent in DELIVERY_QUESTIONS and customer_id is not None:
-            cards = crm_store().customers.cards(customer_id)
-            for line in delivery_answer(cards, datetime.now(timezone.utc)):
-                dispatcher.utter_message(text=line)
             return {slot: None}
         failures = int(tracker.get_slot(FAILURES_SLOT) or 0) + 1
         if failures >= OFFER_PERSON_AFTER:

@@ -123,6 +123,12 @@ def read_rating(text: str) -> int | None:
     return NUMBER_WORDS.get(word, _SCORE_OF.get(word))
 
 
+def judgements(text: str) -> list[int]:
+    """The scores of every judgement in the text, in order ("meh, pretty bad": [3, 2])."""
+    words = (match.group(2) for match in _READING.finditer(text.lower()))
+    return [_SCORE_OF[word] for word in words if word in _SCORE_OF]
+
+
 def bare_rating(text: str) -> bool:
     """Only a number or stars ("7", "4/5", "⭐⭐⭐⭐"): meant as a rating even when the NLU
     reads it as something else (out of scope, an acknowledgement)."""

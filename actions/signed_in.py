@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -14,10 +15,16 @@ from actions.tracker_view import TrackerView, read_tracker
 
 
 class SignedInAction(Action, ABC):
-    """Asks an anonymous customer to sign in; answers a known one with `answer`.
+    """Gives an anonymous customer the general answer to their question, if it has one, and
+    asks them to sign in; answers a known one with `answer`.
 
     Abstract, so the action server does not register it as an action of its own.
     """
+
+    general_answers: ClassVar[Mapping[str, str]] = {}
+    """The answer that needs no account (a response in domain.yml) to each question this
+    action answers, for a customer who is not signed in: their data is never read without a
+    verified claim for this conversation."""
 
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
@@ -25,6 +32,9 @@ class SignedInAction(Action, ABC):
         view = read_tracker(tracker)
         customer_id = identified_customer(view)
         if customer_id is None:
+            general = self.general_answers.get(view.latest_intent or "")
+            if general is not None:
+                dispatcher.utter_message(response=general)
             dispatcher.utter_message(response="utter_need_sign_in")
             return []
         return self.answer(dispatcher, view, customer_id)

@@ -16,6 +16,11 @@ from actions.tracker_view import TrackerView
 class ActionRecentTransactions(SignedInAction):
     """Lists the last card payments so the customer can point at the one that looks wrong."""
 
+    general_answers = {
+        "card_payment_not_recognised": "utter_card_payment_not_recognised",
+        "transaction_charged_twice": "utter_transaction_charged_twice",
+    }
+
     def name(self) -> str:
         return "action_recent_transactions"
 

@@ -44,6 +44,14 @@ class Customer(Base):
     """When the customer closed their relationship with the bank: the churn the risk job learns."""
     merged_into_id = Column(Integer, ForeignKey("customers.id"), index=True)
     """Set by the cleaning job on a duplicate: its references moved to this customer."""
+    identity_status = Column(String(20))
+    """The identity check's outcome (`bot.crm.store.ledger.IdentityStatus`); None: never started.
+
+    Like the ledger, a compliance record kept under the bank's own retention: a status and a
+    reason code from a fixed list, never the documents or what they said."""
+    identity_issue = Column(String(40))
+    """Why the last check did not pass (`bot.crm.store.ledger.IDENTITY_ISSUES`), if it did not."""
+    identity_checked_at = Column(DateTime(timezone=True))
 
     accounts = relationship("Account", back_populates="customer", order_by="Account.id")
     cards = relationship("Card", back_populates="customer", order_by="Card.id")

@@ -23,6 +23,7 @@ from bot.crm.seed_cases import (
     handoff_packet,
 )
 from bot.crm.seed_history import seed_history
+from bot.crm.seed_ledger import seed_ledger
 from bot.crm.store.customers import CARD_PAYMENT
 from nlp.sentiment import score
 
@@ -40,7 +41,8 @@ def seed_demo(
     planted duplicates) come from `seed_history`'s own generator, so the first draws stay
     what they always were. Everything is drawn from seeded generators and dated relative to
     `today` (midnight UTC of the seeding day by default), so the data is identical up to
-    that shift.
+    that shift. `seed_ledger` then adds the demo customer's money in flight, failed and
+    refunded, and everyone's identity check, without drawing from either generator.
     """
     today = today or datetime.now(timezone.utc).replace(hour=0, minute=0, second=0, microsecond=0)
     with Session(engine, future=True) as session, session.begin():
@@ -56,7 +58,9 @@ def seed_demo(
         for index in range(len(RESOLVED_CASES) * 5):
             _seed_ticket(session, rng, customers, index, today)
         session.flush()
-        return customers + seed_history(session, seed, customers, today)
+        added = seed_history(session, seed, customers, today)
+        seed_ledger(session, today)
+        return customers + added
 
 
 def _seed_customer(

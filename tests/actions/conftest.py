@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy.orm import Session
 
 from actions import resources
+from bot.crm.models import Account, Customer
 from bot.crm.seed import seed_demo
 from bot.crm.store import CRMStore
 
@@ -29,3 +31,15 @@ def seeded_store(store: CRMStore, database_url: str, tmp_path, monkeypatch) -> I
     resources.crm_store().dispose()
     resources.settings.cache_clear()
     resources.crm_store.cache_clear()
+
+
+@pytest.fixture
+def newcomer(seeded_store: CRMStore) -> int:
+    """A customer who just joined: an empty account, no card, no identity check."""
+    with Session(seeded_store.engine) as session, session.begin():
+        customer = Customer(name="Nia Newcomer", created_at=datetime.now(timezone.utc))
+        session.add(customer)
+        session.flush()
+        session.add(Account(customer_id=customer.id, iban="GB00NWBK00000000009999"))
+        session.flush()
+        return customer.id

@@ -8,7 +8,12 @@ from rasa_sdk.events import ConversationPaused, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import resources
-from actions.feedback import ActionRecordCsat, ValidateRatingForm
+from actions.feedback import (
+    ActionAcknowledgeOpinion,
+    ActionRecordCsat,
+    ValidateRatingForm,
+    opinion_polarity,
+)
 from actions.handoff import ActionFallback
 from actions.ratings import declines, read_rating
 from bot.crm.enums import HandoffReason, StaffRole, TicketStatus
@@ -228,3 +233,95 @@ async def test_an_unclear_answer_to_the_rating_question_is_not_a_misunderstandin
     assert await ActionFallback().run(dispatcher, tracker, {}) == []
     assert [m["response"] for m in dispatcher.messages] == ["utter_ask_rephrase"]
     assert seeded_store.handoffs.list(TicketStatus.OPEN) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "polarity"),
+    [
+        ("not great", "negative"),
+        ("it was terrible", "negative"),
+        ("Terrible.", "negative"),
+        ("pretty bad", "negative"),
+        ("could be better", "negative"),
+        ("disappointing tbh", "negative"),
+        ("you didn't help me at all", "negative"),
+        ("honestly awful", "negative"),
+        ("it was ok", "neutral"),
+        ("so-so", "neutral"),
+        ("not bad", "positive"),
+        ("it was great", "positive"),
+        ("really helpful, thanks", "positive"),
+        ("loved it", "positive"),
+    ],
+)
+def test_an_opinion_is_read_as_negative_neutral_or_positive(text: str, polarity: str) -> None:
+    assert opinion_polarity(text) == polarity
+
+
+async def acknowledge(tracker: Tracker) -> tuple[list, list]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAcknowledgeOpinion().run(dispatcher, tracker, {})
+    return events, [m["response"] for m in dispatcher.messages]
+
+
+@pytest.mark.parametrize("text", ["not great", "it was terrible", "meh, pretty bad"])
+async def test_a_negative_opinion_nobody_asked_for_is_heard_with_a_person_on_offer(
+    text: str,
+) -> None:
+    """ "not great" got the stray-number reply: it is feedback, acknowledged as such."""
+    tracker = conversation(user("where is my card?", "card_arrival"), user(text, "service_opinion"))
+    assert await acknowledge(tracker) == ([], ["utter_opinion_negative"])
+
+
+@pytest.mark.parametrize("text", ["blah blah", "blah", "whatever", "hmm"])
+def test_words_with_no_judgement_and_faint_sentiment_are_no_opinion(text: str) -> None:
+    """VADER gives "blah" a faint negative weight (-0.20 for "blah blah"): no opinion."""
+    assert opinion_polarity(text) is None
+
+
+@pytest.mark.parametrize("text", ["blah blah", "whatever"])
+async def test_an_opinion_without_a_polarity_is_asked_to_be_rephrased(text: str) -> None:
+    """ "blah blah" read as service_opinion (0.57-0.9) got "I'm sorry it wasn't better"."""
+    tracker = conversation(user(text, "service_opinion"))
+    assert await acknowledge(tracker) == ([], ["utter_ask_rephrase"])
+
+
+async def test_a_positive_or_neutral_opinion_is_acknowledged() -> None:
+    great = conversation(user("that was really helpful", "service_opinion"))
+    fine = conversation(user("it was ok", "service_opinion"))
+    assert await acknowledge(great) == ([], ["utter_opinion_positive"])
+    assert await acknowledge(fine) == ([], ["utter_opinion_neutral"])
+
+
+async def test_an_opinion_after_the_rating_was_stored_is_heard_and_changes_nothing(
+    seeded_store: CRMStore,
+) -> None:
+    """ "it was terrible" after a rating of 4 was stored: acknowledged, the rating kept."""
+    offered = user("I want to leave some feedback", "give_feedback", customer_id=2)
+    rated = conversation(offered, user("4", "inform", customer_id=2), slots={"csat": 4})
+    await record(rated)
+    later = conversation(
+        offered,
+        user("4", "inform", customer_id=2),
+        {"event": "action", "name": "action_record_csat"},
+        user("it was terrible", "service_opinion", customer_id=2),
+        message_id="m2",
+    )
+    assert await acknowledge(later) == ([], ["utter_opinion_negative"])
+    [rating] = seeded_store.feedback.bot_ratings(CONVERSATION)
+    assert rating["score"] == 4
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "rating"),
+    [
+        ("not great", "service_opinion", 2),
+        ("it was terrible", "service_opinion", 1),
+        ("4", "inform", 4),
+    ],
+)
+async def test_an_opinion_or_a_bare_number_answering_the_question_is_the_rating(
+    text: str, intent: str, rating: int
+) -> None:
+    """While the rating question asks, the opinion is the rating (the form reads it)."""
+    assert await validate(text, intent) == ({"csat": rating, "csat_misses": None}, [])

@@ -22,7 +22,17 @@ from bot.crm.store.base import as_utc
 
 FALLBACK_INTENT = "nlu_fallback"
 SMALL_TALK = frozenset(
-    {"greet", "goodbye", "affirm", "deny", "thanks", "csat_score", "stop", FALLBACK_INTENT}
+    {
+        "greet",
+        "goodbye",
+        "affirm",
+        "deny",
+        "thanks",
+        "csat_score",
+        "service_opinion",
+        "stop",
+        FALLBACK_INTENT,
+    }
 )
 """Intents that say nothing about why the customer came: never a conversation's intent."""
 UNKNOWN = "unknown"
