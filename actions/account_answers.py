@@ -274,7 +274,8 @@ def stuck_note(
     amount = money(abs(oldest.amount_cents), oldest.currency)
     return (
         f"The oldest, {oldest.counterparty} {amount} on {day(oldest.created_at)}, has been "
-        f"pending for {days} days{others}: that's longer than it should take, so {advice}."
+        f"pending for {days} days{others}: that's longer than it should take, so "
+        f"{advice.rstrip('.')}."
     )
 
 

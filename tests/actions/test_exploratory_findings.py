@@ -64,6 +64,7 @@ async def test_the_balance_counts_money_pending_for_months(
     said = texts(await answer("check_balance", newcomer))
     assert "(£163.66 going out)" in said
     assert "pending for 71 days" in said and "Lakeside Hotel" in said
+    assert "connect you." in said and ".." not in said
 
 
 async def test_the_count_limit_never_hides_the_oldest_pending(
