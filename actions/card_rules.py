@@ -22,11 +22,6 @@ BLOCK_REASON = "reported lost or stolen in chat"
 PENDING = "pending"
 OFFER_PERSON_AFTER = 2
 """Failed answers in a row to one question of the lost-card form before a person is offered."""
-HESITATION = re.compile(
-    r"\b(wait|hang on|hold on|bear with me|let me (?:check|think|look|see|find)"
-    r"|(?:one|just a|give me a) (?:moment|sec|second|minute))\b"
-)
-"""The customer is looking for the answer: not a failed answer, and not a reason to stop."""
 UNBLOCK = re.compile(r"\b(un-?block|undo|reactivate|re-activate)")
 BRAND = re.compile(r"\b(visa|master ?card)\b")
 KIND = re.compile(r"\b(virtual|physical|plastic)\b")
@@ -109,11 +104,6 @@ def already_blocked(cards: Iterable[CardInfo], last_four: str) -> bool:
     """These digits are a card of the customer's that is blocked, not a typo: telling them so
     ends the report instead of asking them to check digits that are right."""
     return not blockable(cards, last_four) and any(c.last_four == last_four for c in cards)
-
-
-def hesitates(text: object) -> bool:
-    """ "wait", "hang on, let me check": the customer needs a moment; they have not failed."""
-    return isinstance(text, str) and HESITATION.search(text.lower()) is not None
 
 
 def asks_to_unblock(text: object) -> bool:

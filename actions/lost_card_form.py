@@ -25,13 +25,13 @@ from actions.card_rules import (
     card_digits,
     card_words,
     cards_named,
-    hesitates,
     side_question_response,
 )
 from actions.handoff import ActionHandoff
 from actions.resources import crm_store, identified_customer
 from actions.tracker_view import read_tracker
 from bot.crm.store import CardInfo
+from nlp.reactions import hesitates
 
 FORM = "lost_card_form"
 REQUESTED_SLOT = "requested_slot"

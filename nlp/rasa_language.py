@@ -34,7 +34,7 @@ from nlp.language import (
     wordlist,
 )
 from nlp.rasa_sentiment import RuleComponent, override_intent
-from nlp.reactions import bare_number, punctuation_only, reaction
+from nlp.reactions import bare_number, only_hesitation, punctuation_only, reaction
 from nlp.sentiment import asks_for_person, cue_language, speaks_of_frustration_or_a_person
 
 LANGUAGE = "language"
@@ -51,7 +51,9 @@ class ReactionClassifier(RuleComponent):
     the customer is asked what it is for (data/rules/general.yml), never thanked for a rating.
 
     Punctuation alone ("?", "...") becomes `unread_intent` (`nlu_fallback`: please rephrase),
-    whatever the intent model made of it ("?" as `affirm`).
+    whatever the intent model made of it ("?" as `affirm`). A hesitation or filler alone
+    ("wait", "hmm") becomes `acknowledge`: never a yes that blocks a card or a stop that ends
+    a report (nlp.reactions.only_hesitation).
     """
 
     @staticmethod
@@ -83,6 +85,8 @@ class ReactionClassifier(RuleComponent):
                 override_intent(message, str(self.number_intent), 1.0)
             elif self.unread_intent and punctuation_only(text):
                 override_intent(message, str(self.unread_intent), 1.0)
+            elif only_hesitation(text):
+                override_intent(message, self.intents["acknowledge"], 1.0)
         return messages
 
 

@@ -13,6 +13,11 @@ An intent model that learnt ratings from "5" would read any such number as a rat
 
 Punctuation alone ("?", "...") says nothing: the intent model reads "?" as `affirm` with
 confidence, so it is taken for a misunderstanding instead (the customer is asked to rephrase).
+
+A short hesitation ("wait", "hang on, let me check") or a filler alone ("hmm", "erm") is
+neither a yes nor a reason to stop: an intent model reads "hmm" as `affirm` and "wait" as
+`stop`, which in the lost card form would block a card or end the report. It is taken as
+`acknowledge`, which a form's question treats as a non-answer.
 """
 
 from __future__ import annotations
@@ -66,6 +71,30 @@ def reaction(text: str) -> Reaction | None:
 BARE_NUMBER = re.compile(r"\s*#?\s*\d+(?:[ .,]\d+)*\s*[.!?]*\s*")
 """Digits alone, perhaps grouped ("1 234", "4.5") or with a full stop: no fraction ("4/5"),
 unit or word ("5 stars"), which say what the number is."""
+
+
+HESITATION = re.compile(
+    r"\b(wait|hang on|hold on|bear with me|let me (?:check|think|look|see|find)"
+    r"|(?:one|just a|give me a) (?:moment|sec|second|minute))\b"
+)
+"""The customer is looking for the answer: not a failed answer, and not a reason to stop."""
+FILLER = re.compile(r"\s*(?:h+m+|u+m+|e+r+m*|u+h+|a+h+)[\s.!?…,]*", re.IGNORECASE)
+"""A sound of thinking alone: "hmm", "umm", "erm", "uh"."""
+HESITATION_WORDS = 6
+"""A hesitation longer than this says something else too ("wait, it was stolen, not lost")."""
+
+
+def hesitates(text: object) -> bool:
+    """ "wait", "hang on, let me check": the customer needs a moment; they have not failed."""
+    return isinstance(text, str) and HESITATION.search(text.lower()) is not None
+
+
+def only_hesitation(text: str) -> bool:
+    """A short hesitation or a filler alone, with no digit: no answer yet, and not a stop."""
+    if FILLER.fullmatch(text):
+        return True
+    words = re.findall(r"\w+", text)
+    return hesitates(text) and len(words) <= HESITATION_WORDS and not any(c.isdigit() for c in text)
 
 
 def punctuation_only(text: str) -> bool:

@@ -15,7 +15,6 @@ from actions.card_rules import (
     card_words,
     cards_named,
     delivery_answer,
-    hesitates,
     side_question_response,
 )
 from actions.cards import ActionBlockCard, ActionCardStatus
@@ -30,6 +29,7 @@ from actions.lost_card_form import (
 from actions.transactions import ActionRecentTransactions
 from bot.crm.enums import CardStatus, TicketStatus
 from bot.crm.store import CardInfo, CRMStore
+from nlp.reactions import hesitates
 from tests.actions.test_actions import claim, run
 from tests.crm_queries import tickets_for_conversation
 

@@ -201,7 +201,9 @@ async def test_a_socket_cannot_join_or_write_into_another_customers_session(
                 "user_uttered",
                 {"message": UNKNOWN_PAYMENT, "session_id": session, "metadata": {}},
             )
+            _, general = await writer.next_message()
             _, heard = await writer.next_message()
+            assert general["text"] and "£" not in general["text"]
             assert "sign in" in heard["text"], "the writer speaks, anonymously, in its own session"
             assert eventually(lambda: customer_texts(stack, writer.session_id)) == [UNKNOWN_PAYMENT]
             written = stack.api("GET", f"/api/v1/conversations/{writer.session_id}").body

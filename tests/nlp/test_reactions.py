@@ -6,7 +6,7 @@ import pytest
 from rasa.shared.nlu.training_data.message import Message
 
 from nlp.rasa_language import OtherLanguageClassifier, ReactionClassifier
-from nlp.reactions import bare_number, punctuation_only, reaction
+from nlp.reactions import bare_number, only_hesitation, punctuation_only, reaction
 
 
 @pytest.mark.parametrize(
@@ -233,6 +233,29 @@ def test_punctuation_alone_is_a_misunderstanding_not_a_yes(text: str) -> None:
     """ "?" was read as `affirm` (0.83) and answered "Is there anything else…"."""
     [message] = ReactionClassifier({}).process([parsed(text, "affirm")])
     assert message.get("intent") == {"name": "nlu_fallback", "confidence": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("text", "read_as"),
+    [("hmm", "affirm"), ("Hmmm...", "affirm"), ("erm", "deny"), ("wait", "stop")]
+    + [("hang on, let me check", "stop"), ("one moment please", "stop")],
+)
+def test_a_hesitation_alone_is_no_answer_never_a_yes_or_a_stop(text: str, read_as: str) -> None:
+    """In the lost card form "hmm" read as `affirm` blocked the card, "wait" as `stop` ended
+    the report."""
+    assert only_hesitation(text)
+    [message] = ReactionClassifier({}).process([parsed(text, read_as)])
+    assert message.get("intent") == {"name": "acknowledge", "confidence": 1.0}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["wait, it was stolen not lost and I think someone used it abroad", "hold on 4821", "ok"],
+)
+def test_more_than_a_hesitation_is_left_to_the_classifier(text: str) -> None:
+    assert not only_hesitation(text)
+    [message] = ReactionClassifier({}).process([parsed(text, "stop")])
+    assert message.get("intent")["name"] == "stop"
 
 
 def test_a_question_mark_after_words_is_left_to_the_classifier() -> None:
