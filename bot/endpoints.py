@@ -55,7 +55,7 @@ def render_endpoints(settings: Settings) -> dict[str, Any]:
     if settings.redis_url:
         redis = make_url(settings.redis_url)
         endpoints["lock_store"] = {
-            "type": "redis",
+            "type": "bot.rasa_plugins.lock_store.AtomicRedisLockStore",
             "url": redis.host or "localhost",
             "port": redis.port or 6379,
             "db": int(redis.database or 0),
