@@ -21,6 +21,10 @@ ACTION_KEY_HEADER = "X-CRM-Action-Key"
 """Rasa sends `key_for(ACTION_SERVER)` in it; the action server refuses calls without it."""
 
 
+TRACKER_STORE = "bot.rasa_plugins.tracker_store.IncrementalSQLTrackerStore"
+"""Rasa's SQL store, reading only the rows a turn has not seen (see that module)."""
+
+
 def _tracker_store(url: str) -> dict[str, Any]:
     parsed = make_url(url)
     backend = parsed.get_backend_name()
@@ -28,11 +32,11 @@ def _tracker_store(url: str) -> dict[str, Any]:
         database = Path(parsed.database)
         if database.is_relative_to(PROJECT_ROOT):
             database = database.relative_to(PROJECT_ROOT)
-        return {"type": "SQL", "dialect": "sqlite", "db": str(database)}
+        return {"type": TRACKER_STORE, "dialect": "sqlite", "db": str(database)}
     if backend != "postgresql":
         raise SystemExit(f"the tracker store must be SQLite or PostgreSQL, not {backend}")
     store = {
-        "type": "SQL",
+        "type": TRACKER_STORE,
         "dialect": "postgresql",
         "url": parsed.host or "localhost",
         "port": parsed.port or 5432,

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import QueuePool
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
@@ -41,12 +43,20 @@ def _private_sqlite_file(path: Path) -> None:
 
 
 def create_crm_engine(url: str) -> Engine:
-    """Create an engine; for SQLite the private file is created and every connection configured."""
+    """Create an engine; for SQLite the private file is created and every connection configured.
+
+    A file database keeps a pool of connections (SQLAlchemy 1.4 opens and closes one for
+    every session of a file SQLite, running the PRAGMAs each time).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
+        pooling: dict[str, Any] = {}
         if parsed.database and parsed.database != ":memory:":
             _private_sqlite_file(Path(parsed.database))
-        engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
+            pooling = {"poolclass": QueuePool}
+        engine = create_engine(
+            url, future=True, connect_args={"check_same_thread": False}, **pooling
+        )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
