@@ -47,6 +47,9 @@ from bot.console.rasa_client import API_JWT_ALGORITHM
 from bot.json_input import error_body
 from bot.outbox.local import release_shared_outboxes
 from bot.rasa_plugins.action_failure import install as answer_failed_actions
+from bot.rasa_plugins.action_validation import install as validate_actions_with_one_validator
+from bot.rasa_plugins.applied_events import install as keep_applied_events
+from bot.rasa_plugins.dialogue_states import install as keep_dialogue_states
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
@@ -133,6 +136,9 @@ async def jwt_refused(request: Request, exception: Exception) -> HTTPResponse:
 def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) -> Sanic:
     """Rasa's app as `rasa run --enable-api` configures it, plus the guards above."""
     answer_failed_actions()
+    validate_actions_with_one_validator()
+    keep_applied_events()
+    keep_dialogue_states()
     app = configure_app(
         create_http_input_channels(None, str(CREDENTIALS)),
         cors=list(settings.allowed_origins),
