@@ -3,9 +3,10 @@
 Rasa's `SQLTrackerStore` keeps a conversation as rows of its `events` table, keyed by
 `sender_id` (the CRM's conversation id). A Rasa server keeps a conversation's tracker in
 memory only while the newest row it was built from still exists
-(`bot/rasa_plugins/tracker_store.py`), so deleting the rows forgets the conversation. Rasa has no API for it, hence plain SQL on the
-tracker store's database (`settings.tracker_url`: SQLite or PostgreSQL, as `bot.endpoints`
-allows). A tracker store Rasa has not written yet has no `events` table: nothing to delete.
+(`bot/rasa_plugins/tracker_store.py`), so deleting the rows forgets the conversation. Rasa
+has no API for it, hence plain SQL on the tracker store's database (`settings.tracker_url`:
+SQLite or PostgreSQL, as `bot.endpoints` allows). A tracker store Rasa has not written yet
+has no `events` table: nothing to delete.
 """
 
 from __future__ import annotations

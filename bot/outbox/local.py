@@ -13,7 +13,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -121,14 +121,27 @@ class LocalOutbox:
 
     def append(self, kind: EntryKind, conversation_id: str, payload: dict[str, Any]) -> int:
         """Record one write durably; returns its id."""
+        return self.append_many(kind, [(conversation_id, payload)])[0]
+
+    def append_many(
+        self, kind: EntryKind, writes: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[int]:
+        """Record several writes (a turn's messages) durably in one transaction, so one sync
+        to disk; returns their ids, in order."""
+        if not writes:
+            return []
+        now = time.time()
         with self._transaction() as connection:
-            cursor = connection.execute(
-                "INSERT INTO entries (conversation_id, kind, payload, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (conversation_id, kind.value, json.dumps(payload), time.time()),
-            )
+            ids = [
+                connection.execute(
+                    "INSERT INTO entries (conversation_id, kind, payload, created_at)"
+                    " VALUES (?, ?, ?, ?)",
+                    (conversation_id, kind.value, json.dumps(payload), now),
+                ).lastrowid
+                for conversation_id, payload in writes
+            ]
         self.appended.set()
-        return int(cursor.lastrowid or 0)
+        return [int(entry_id or 0) for entry_id in ids]
 
     def head(self, limit: int = 100) -> list[Entry]:
         """The oldest entries, in the order they were appended."""
@@ -143,9 +156,12 @@ class LocalOutbox:
             for row in rows
         ]
 
-    def delete(self, entry_id: int) -> None:
+    def delete(self, entry_ids: Collection[int]) -> None:
+        """Forget delivered entries, in one transaction."""
+        if not entry_ids:
+            return
         with self._transaction() as connection:
-            connection.execute("DELETE FROM entries WHERE id = ?", (entry_id,))
+            connection.executemany("DELETE FROM entries WHERE id = ?", [(i,) for i in entry_ids])
 
     def failed_attempt(self, entry_id: int) -> int:
         """Count a non-transient failure of this entry; returns its attempts so far."""

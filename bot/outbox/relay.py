@@ -104,15 +104,24 @@ class Relay(threading.Thread):
         return False
 
     def _pass(self) -> None:
-        """Deliver what is there, in order; sleep until the next append when nothing is."""
+        """Deliver what is there, in order; sleep until the next append when nothing is.
+
+        The delivered entries are deleted together when the pass ends (one sync to disk, not
+        one per entry): a crash before that delivers them again, which the store ignores.
+        """
         self.outbox.appended.clear()
         entries = self.outbox.head()
         if not entries:
             self.outbox.appended.wait(IDLE_WAKE_S)
             return
-        for entry in entries:
-            if self._stopping.is_set() or not self._deliver(entry):
-                return
+        done: list[int] = []
+        try:
+            for entry in entries:
+                if self._stopping.is_set() or not self._deliver(entry):
+                    return
+                done.append(entry.id)
+        finally:
+            self.outbox.delete(done)
 
     def _deliver(self, entry: Entry) -> bool:
         """True when the entry is done with (delivered or set aside); False to retry it."""
@@ -120,7 +129,6 @@ class Relay(threading.Thread):
             self.sink.deliver(entry)
         except Exception as error:
             return self._failed(entry, error)
-        self.outbox.delete(entry.id)
         if self._failing_since is not None:
             logger.warning(
                 "outbox delivery is back after %.0f s of failures",

@@ -1,18 +1,20 @@
 """Rasa event broker that records every customer and bot message for the CRM store.
 
-Rasa streams each new tracker event here from its event loop, inside the tracker store's
-save. `publish` only appends the message events to this server's local outbox (a short
-local SQLite write) and returns: the CRM store being locked, down or slow never holds up a
-turn. The broker's relay thread delivers the outbox in order, to the CRM store or, with
-`CRM_AMQP_URL`, to RabbitMQ for `crm drain`; `record_message` is idempotent on the event
-key, so a redelivered event is stored once. A message names its customer only through the
-server's claim that the channel put in its metadata (checked when the entry is applied).
+The tracker store's save hands a turn's new events to `publish_many` in a worker thread
+(Rasa's own stores call `publish` for each event from the event loop). Only the message
+events are appended to this server's local outbox (one short local SQLite transaction): the
+CRM store being locked, down or slow never holds up a turn. The broker's relay thread
+delivers the outbox in order, to the CRM store or, with `CRM_AMQP_URL`, to RabbitMQ for `crm
+drain`; `record_message` is idempotent on the event key, so a redelivered event is stored
+once. A message names its customer only through the server's claim that the channel put in
+its metadata (checked when the entry is applied).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from rasa.core.brokers.broker import EventBroker
@@ -57,9 +59,17 @@ class CRMEventBroker(EventBroker):
 
     def publish(self, event: dict[str, Any]) -> None:
         """Keep the events that may be messages; the relay decides what each one is."""
-        sender_id = event.get("sender_id")
-        if event.get("event") in SENDER_BY_EVENT and isinstance(sender_id, str):
-            self.outbox.append(EntryKind.EVENT, sender_id, event)
+        self.publish_many([event])
+
+    def publish_many(self, events: Sequence[dict[str, Any]]) -> None:
+        """A turn's events in one outbox transaction (the tracker store calls this, off the
+        event loop, instead of `publish` for each event)."""
+        writes = [
+            (event["sender_id"], event)
+            for event in events
+            if event.get("event") in SENDER_BY_EVENT and isinstance(event.get("sender_id"), str)
+        ]
+        self.outbox.append_many(EntryKind.EVENT, writes)
 
     def is_ready(self) -> bool:
         return self.relay.is_alive()

@@ -17,6 +17,7 @@ CRM store's are, instead of being opened anew for every query.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections import OrderedDict
@@ -117,14 +118,26 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         sender_id = tracker.sender_id
         with self.session_scope() as session:
             new_events = list(self._additional_events(session, tracker))
-            if self.event_broker is not None:
-                await self._stream_new_events(self.event_broker, new_events, sender_id)
+        await self._publish(sender_id, new_events)
+        with self.session_scope() as session:
             rows = [self._row(sender_id, event) for event in new_events]
             session.add_all(rows)
             session.commit()
             newest_row = rows[-1].id if rows else None
         if newest_row is not None and not any(isinstance(e, SessionStarted) for e in new_events):
             self._keep(tracker, newest_row)
+
+    async def _publish(self, sender_id: str, events: list[Event]) -> None:
+        """A broker that takes a turn's events at once (the CRM's) gets them in a worker
+        thread: its disk write then holds up this turn only, not every conversation."""
+        if self.event_broker is None:
+            return
+        publish_many = getattr(self.event_broker, "publish_many", None)
+        if publish_many is None:
+            await self._stream_new_events(self.event_broker, events, sender_id)
+            return
+        bodies = [{"sender_id": sender_id, **event.as_dict()} for event in events]
+        await asyncio.to_thread(publish_many, bodies)
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Done by `save`, which knows the new events without rebuilding the stored tracker."""

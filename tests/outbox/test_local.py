@@ -15,7 +15,7 @@ def test_entries_come_back_in_order_and_survive_reopening(tmp_path: Path) -> Non
     outbox = LocalOutbox(path)
     for index in range(5):
         outbox.append(EntryKind.EVENT, f"conv-{index % 2}", {"n": index})
-    outbox.delete(outbox.head(limit=1)[0].id)
+    outbox.delete([outbox.head(limit=1)[0].id])
     outbox.close()
 
     reopened = LocalOutbox(path)
@@ -79,3 +79,15 @@ def test_status_counts_a_file_being_created_as_empty(tmp_path: Path) -> None:
     settings.outbox_dir.mkdir()
     (settings.outbox_dir / "rasa-5301.sqlite3").touch()
     assert outbox_status(settings) == {"backlog": 0, "oldest_age_s": None, "dead": 0}
+
+
+def test_a_turns_writes_go_in_together_and_in_order(tmp_path: Path) -> None:
+    outbox = LocalOutbox(tmp_path / "rasa-1.sqlite3")
+    assert outbox.append_many(EntryKind.EVENT, []) == []
+    outbox.appended.clear()
+    ids = outbox.append_many(EntryKind.EVENT, [("conv", {"n": 1}), ("conv", {"n": 2})])
+    assert outbox.appended.is_set()
+    assert [(entry.id, entry.payload["n"]) for entry in outbox.head()] == [(ids[0], 1), (ids[1], 2)]
+    outbox.delete(ids)
+    assert outbox.head() == []
+    outbox.close()

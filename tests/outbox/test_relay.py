@@ -210,3 +210,36 @@ def test_a_message_payload_cannot_name_a_customer() -> None:
     )
     assert record_to_json(record)["customer_id"] == 3
     assert record_from_json(record_to_json(record)).customer_id is None
+
+
+class FailingAtSink(CountingSink):
+    """Delivers until the entry with payload `n == fail_at`, which fails while `failing`."""
+
+    def __init__(self, fail_at: int) -> None:
+        super().__init__()
+        self.fail_at = fail_at
+        self.failing = True
+
+    def deliver(self, entry: Entry) -> None:
+        if self.failing and entry.payload["n"] == self.fail_at:
+            raise OSError("the store is down")
+        super().deliver(entry)
+
+
+def test_a_pass_that_fails_midway_forgets_what_it_delivered_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    outbox = LocalOutbox(tmp_path / "rasa-1.sqlite3")
+    sink = FailingAtSink(fail_at=3)
+    ids = outbox.append_many(EntryKind.EVENT, [("conv", {"n": n}) for n in range(6)])
+    relay = Relay(outbox, sink)
+    try:
+        relay._pass()
+        assert sink.delivered == ids[:3]
+        assert [entry.id for entry in outbox.head()] == ids[3:]
+        sink.failing = False
+        relay._pass()
+        assert sink.delivered == ids
+        assert outbox.head() == []
+    finally:
+        outbox.close()

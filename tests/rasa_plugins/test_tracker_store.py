@@ -219,3 +219,26 @@ async def test_a_tracker_changed_after_its_save_is_read_again_from_its_rows(
         "question 1",
         "question 2",
     ]
+
+
+class BatchBroker(RecordingBroker):
+    """Takes a turn's events at once, as the CRM broker does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.batches: list[int] = []
+
+    def publish_many(self, events: list[dict[str, Any]]) -> None:
+        self.batches.append(len(events))
+        self.published.extend(events)
+
+
+async def test_a_broker_that_takes_a_turn_at_once_gets_each_turn_once(database_url: str) -> None:
+    broker = BatchBroker()
+    store = open_store(database_url, broker)
+    await take_turn(store, "batched", session_start() + turn(1))
+    await take_turn(store, "batched", turn(2))
+    assert broker.batches == [8, 5]
+    texts = [e.get("text") for e in broker.published if e["event"] == "user"]
+    assert texts == ["question 1", "question 2"]
+    assert {e["sender_id"] for e in broker.published} == {"batched"}
