@@ -18,6 +18,8 @@ SECTIONS = (
     "analytics",
     "turn_latency",
     "soak",
+    "turns",
+    "turn_cost",
 )
 HEADER = """# Benchmarks
 

@@ -16,7 +16,8 @@ per system, paced under the product's per-conversation rate limit, and reports t
 latency by turn position. `--py-spy PATH` samples the product's Rasa server(s) during one
 more load run (bench.rasa_profile). Finally the product's CRM store is checked: every
 customer message the bench sent and the product answered, stored once. The report goes to
-docs/bench/turns.md (`--out`), the raw figures to var/bench/turns/.
+docs/bench/turns.md (`--out`), the raw figures to var/bench/turns/. `--train` also times
+training the whole bot from scratch.
 """
 
 from __future__ import annotations
@@ -76,6 +77,18 @@ def commit(tree: Path) -> dict[str, Any]:
 
     changed = [line[3:] for line in git("status", "--porcelain").splitlines() if line.strip()]
     return {"commit": git("rev-parse", "HEAD").strip(), "changed": changed}
+
+
+def train_from_scratch(tree: Path, models_dir: Path) -> float:
+    """Seconds to train the tree's bot (NLU and dialogue) with no model to reuse."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    code = (
+        "import sys; from pathlib import Path; from bot.training import ensure_model; "
+        "ensure_model(Path.cwd(), force=True, models_dir=Path(sys.argv[1]))"
+    )
+    started = time.monotonic()
+    subprocess.run([sys.executable, "-c", code, str(models_dir)], cwd=tree, check=True)
+    return time.monotonic() - started
 
 
 def start_product(
@@ -139,6 +152,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--py-spy", type=Path, help="py-spy binary: profile the Rasa server(s)")
     parser.add_argument("--model", type=Path, help="default: bot.training.ensure_model()")
     parser.add_argument(
+        "--train", action="store_true", help="also time training the whole bot from scratch"
+    )
+    parser.add_argument(
         "--tree",
         type=Path,
         default=ROOT,
@@ -172,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         project.name + "/models/" + (sorted((project / "models").glob("*.tar.gz"))[-1].name)
     )
     var_dir = args.raw / stamp
+    if args.train:
+        result["train_s"] = train_from_scratch(args.tree, var_dir / "models")
     spec = Load(args.customers, args.turns, args.duration, args.max_messages, args.timeout)
     with ExitStack() as stack:
         product = start_product(stack, args.tree, args.model, var_dir / "product", result["notes"])

@@ -227,8 +227,22 @@ def profile_table(result: Mapping[str, Any]) -> list[str]:
     return lines
 
 
+def training_line(result: Mapping[str, Any]) -> list[str]:
+    seconds = result.get("train_s")
+    if seconds is None:
+        return []
+    return [
+        "",
+        "### Training the whole bot from scratch (`--train`)",
+        "",
+        f"NLU and dialogue, no model reused (`bot.training.ensure_model(force=True)` in the"
+        f" product's tree, as `crm train --force` does): {seconds:.0f} s.",
+    ]
+
+
 def markdown(result: Mapping[str, Any]) -> str:
     lines = header(result)
+    lines += training_line(result)
     lines += summary_tables(result)
     lines += round_table(result)
     lines += memory_table(result)

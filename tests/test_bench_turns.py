@@ -419,3 +419,11 @@ def test_summary_takes_medians_over_rounds_then_the_ratio() -> None:
     assert out["ratio"]["messages_per_s"] == pytest.approx(5.0 / 12.0)
     assert out["ratio"]["p95_ms"] == pytest.approx(800.0 / 200.0)
     assert "errors" not in out["ratio"]
+
+
+def test_report_gives_the_training_time_only_when_it_was_measured() -> None:
+    data = result()
+    assert "Training the whole bot" not in markdown(data)
+    data["train_s"] = 61.4
+    assert "no model reused" in markdown(data)
+    assert ": 61 s." in markdown(data)
