@@ -4,9 +4,9 @@ Rasa's `SQLTrackerStore` rebuilds a tracker from all its session's rows on every
 (parsing each event's JSON: 40 ms at 1,000 events here), and its `save` rebuilds it once
 more only to find which events are new. This store keeps each conversation's tracker in
 memory after it was loaded or saved, with the id of its newest row, and on `retrieve` reads
-only the rows written since (by another Rasa server, or none): a turn reads a few rows and
-copies the tracker in memory. `save` streams and writes the events past the stored count,
-as Rasa's does, without rebuilding anything.
+only the rows written since (by another Rasa server, or none). `save` streams and writes the
+events past those stored, as Rasa's does, without rebuilding anything or counting rows (the
+conversation's lock is held from `retrieve` to `save`, so none are written meanwhile).
 
 The rows stay the truth. A cached tracker is used only while the newest row it was built
 from still exists (an erasure or the retention job deleting the conversation's rows makes
@@ -18,8 +18,10 @@ CRM store's are, instead of being opened anew for every query.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
@@ -70,6 +72,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
         self.cached_conversations = cached_conversations
         self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._handed_out: OrderedDict[str, tuple[weakref.ref, int]] = OrderedDict()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker, as Rasa's store gives it.
@@ -97,7 +100,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             return self._load(sender_id)
         for row in newer:
             cached.tracker.update(Event.from_parameters(json.loads(row.data)))
-        return cached.tracker
+        return self._hand_out(cached.tracker)
 
     def _load(self, sender_id: str) -> DialogueStateTracker | None:
         """Rebuild the tracker from its session's rows, as Rasa does."""
@@ -106,7 +109,24 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             events = [json.loads(row.data) for row in rows]
         if not events or not self.domain:
             return None
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return self._hand_out(DialogueStateTracker.from_dict(sender_id, events, self.domain.slots))
+
+    def _hand_out(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+        """Remember how many of its events are stored, so that its `save` needs no count."""
+        self._handed_out[tracker.sender_id] = (weakref.ref(tracker), len(tracker.events))
+        self._handed_out.move_to_end(tracker.sender_id)
+        while len(self._handed_out) > self.cached_conversations:
+            self._handed_out.popitem(last=False)
+        return tracker
+
+    def _unsaved(self, tracker: DialogueStateTracker) -> list[Event]:
+        """The tracker's events past those stored: counted when it was handed out, or, for a
+        tracker this store did not hand out, by Rasa's count of the session's rows."""
+        handed_out = self._handed_out.pop(tracker.sender_id, None)
+        if handed_out is not None and handed_out[0]() is tracker:
+            return list(itertools.islice(tracker.events, handed_out[1], None))
+        with self.session_scope() as session:
+            return list(self._additional_events(session, tracker))
 
     def _keep(self, tracker: DialogueStateTracker, newest_row: int) -> None:
         self._cache[tracker.sender_id] = _Cached(tracker, newest_row, len(tracker.events))
@@ -116,8 +136,7 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stream the events not stored yet to the broker, then write them (Rasa's order)."""
         sender_id = tracker.sender_id
-        with self.session_scope() as session:
-            new_events = list(self._additional_events(session, tracker))
+        new_events = self._unsaved(tracker)
         await self._publish(sender_id, new_events)
         with self.session_scope() as session:
             rows = [self._row(sender_id, event) for event in new_events]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.shared.core.domain import Domain
@@ -242,3 +243,37 @@ async def test_a_broker_that_takes_a_turn_at_once_gets_each_turn_once(database_u
     texts = [e.get("text") for e in broker.published if e["event"] == "user"]
     assert texts == ["question 1", "question 2"]
     assert {e["sender_id"] for e in broker.published} == {"batched"}
+
+
+async def test_a_turn_on_a_tracker_it_handed_out_counts_no_rows(database_url: str) -> None:
+    store = open_store(database_url)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.lower())
+
+    await take_turn(store, "counted", session_start() + turn(1))
+    sa.event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        for number in range(2, 6):
+            await take_turn(store, "counted", turn(number))
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", record)
+    assert statements and not [s for s in statements if "count(" in s]
+    stored = events_of(await rasa_store(database_url).retrieve("counted"))
+    assert [e["text"] for e in stored if e["event"] == "user"] == [
+        f"question {n}" for n in range(1, 6)
+    ]
+
+
+async def test_a_tracker_it_did_not_hand_out_is_saved_past_the_rows_it_counts(
+    database_url: str,
+) -> None:
+    store = open_store(database_url)
+    await take_turn(store, "foreign", session_start() + turn(1))
+    foreign = await rasa_store(database_url).retrieve("foreign")
+    for event in turn(2):
+        foreign.update(event)
+    await store.save(foreign)
+    stored = events_of(await rasa_store(database_url).retrieve("foreign"))
+    assert [e["text"] for e in stored if e["event"] == "user"] == ["question 1", "question 2"]
