@@ -182,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from bot.training import ensure_model
 
         args.model = ensure_model()
+    args.model = args.model.resolve()  # the product starts in its tree's folder
     result["model"] = args.model.name
     project = ensure_stock_project(args.stock_dir)
     result["stock_model"] = (
