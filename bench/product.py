@@ -192,13 +192,18 @@ def started(
             log=log,
         )
     finally:
-        if launcher.poll() is None:
-            os.killpg(launcher.pid, signal.SIGTERM)
-        try:
-            launcher.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(launcher.pid, signal.SIGKILL)
-            launcher.wait()
+        stop_group(launcher)
+
+
+def stop_group(process: subprocess.Popen) -> None:
+    """Stop a process started in its own session, and its children: TERM, then KILL."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def outbox_of(reply: Reply) -> dict[str, Any] | None:

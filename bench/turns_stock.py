@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -21,12 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.product import free_port
+from bench.product import free_port, stop_group
 
 CACHE = Path.home() / ".cache" / "northwind-crm" / "bench" / "stock-rasa-init"
 INIT_TIMEOUT_S = 1800
 START_TIMEOUT_S = 300
-STOP_TIMEOUT_S = 30
 PROGRESS_EVERY_S = 10.0
 SOCKETIO_BLOCK = """
 socketio:
@@ -144,10 +142,4 @@ def served(project: Path, log: Path, credentials: Path | None = None) -> Iterato
             time.sleep(1)
         yield Stock(url, process.pid, log)
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_group(process)
