@@ -235,8 +235,9 @@ def training_line(result: Mapping[str, Any]) -> list[str]:
         "",
         "### Training the whole bot from scratch (`--train`)",
         "",
-        f"NLU and dialogue, no model reused (`bot.training.ensure_model(force=True)` in the"
-        f" product's tree, as `crm train --force` does): {seconds:.0f} s.",
+        f"NLU and dialogue, no model and no cached component reused"
+        f" (`bot.training.ensure_model(force=True)` in the product's tree with an empty"
+        f" `RASA_CACHE_DIRECTORY`): {seconds:.0f} s.",
     ]
 
 

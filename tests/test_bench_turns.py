@@ -425,5 +425,5 @@ def test_report_gives_the_training_time_only_when_it_was_measured() -> None:
     data = result()
     assert "Training the whole bot" not in markdown(data)
     data["train_s"] = 61.4
-    assert "no model reused" in markdown(data)
+    assert "no model and no cached component reused" in markdown(data)
     assert ": 61 s." in markdown(data)
