@@ -18,6 +18,7 @@ SECTIONS = (
     "analytics",
     "turn_latency",
     "soak",
+    "turns_before",
     "turns",
     "turn_cost",
 )
