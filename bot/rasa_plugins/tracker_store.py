@@ -10,8 +10,9 @@ conversation's lock is held from `retrieve` to `save`, so none are written meanw
 
 The rows stay the truth. A cached tracker is used only while the newest row it was built
 from still exists (an erasure or the retention job deleting the conversation's rows makes
-the next turn start from what is left, as with Rasa's store), and a new session written
-by another server makes it reload. SQLite connections are pooled and set to WAL, as the
+the next turn start from what is left, as with Rasa's store), a new session written by
+another server makes it reload, a save after someone else changed the rows keeps nothing,
+and a new model's domain empties the memory. SQLite connections are pooled and set to WAL, as the
 CRM store's are, instead of being opened anew for every query.
 """
 
@@ -49,6 +50,15 @@ class _Cached:
     saved_events: int
 
 
+@dataclass
+class _HandedOut:
+    """A tracker given to a turn: how many of its events are stored, up to which row."""
+
+    tracker: weakref.ref
+    stored_events: int
+    newest_row: int | None
+
+
 class IncrementalSQLTrackerStore(SQLTrackerStore):
     """`SQLTrackerStore` that reads only new rows on `retrieve` (see the module docstring).
 
@@ -64,15 +74,27 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         cached_conversations: int = CACHED_CONVERSATIONS,
         **kwargs: Any,
     ) -> None:
+        self.cached_conversations = cached_conversations
+        self._cache: OrderedDict[str, _Cached] = OrderedDict()
+        self._handed_out: OrderedDict[str, _HandedOut] = OrderedDict()
         super().__init__(domain=domain, host=host, event_broker=event_broker, **kwargs)
         if self.engine.url.get_backend_name() == "sqlite":
             url = self.engine.url
             self.engine.dispose()
             self.engine = create_crm_engine(url.render_as_string(hide_password=False))
             self.sessionmaker = sa.orm.sessionmaker(bind=self.engine)
-        self.cached_conversations = cached_conversations
-        self._cache: OrderedDict[str, _Cached] = OrderedDict()
-        self._handed_out: OrderedDict[str, tuple[weakref.ref, int]] = OrderedDict()
+
+    @property
+    def domain(self) -> Domain:
+        return self._domain
+
+    @domain.setter
+    def domain(self, domain: Domain | None) -> None:
+        """A new model's domain (the retrain job's `PUT /model`) may have other slots: every
+        kept tracker was built with the old ones, so all are read again from their rows."""
+        self._domain = domain or Domain.empty()
+        self._cache.clear()
+        self._handed_out.clear()
 
     async def retrieve(self, sender_id: str) -> DialogueStateTracker | None:
         """The latest session's tracker, as Rasa's store gives it.
@@ -99,34 +121,42 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
         if not still_there or any(row.type_name == SessionStarted.type_name for row in newer):
             return self._load(sender_id)
         for row in newer:
-            cached.tracker.update(Event.from_parameters(json.loads(row.data)))
-        return self._hand_out(cached.tracker)
+            event = Event.from_parameters(json.loads(row.data))
+            if event is not None:  # an event type this Rasa does not know, skipped as Rasa does
+                cached.tracker.update(event)
+        return self._hand_out(cached.tracker, rows[-1].id)
 
     def _load(self, sender_id: str) -> DialogueStateTracker | None:
         """Rebuild the tracker from its session's rows, as Rasa does."""
         with self.session_scope() as session:
             rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
-            events = [json.loads(row.data) for row in rows]
-        if not events or not self.domain:
+            found = [(row.id, json.loads(row.data)) for row in rows]
+        if not found or not self.domain:
             return None
-        return self._hand_out(DialogueStateTracker.from_dict(sender_id, events, self.domain.slots))
+        events = [event for _, event in found]
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        return self._hand_out(tracker, found[-1][0])
 
-    def _hand_out(self, tracker: DialogueStateTracker) -> DialogueStateTracker:
+    def _hand_out(self, tracker: DialogueStateTracker, newest_row: int) -> DialogueStateTracker:
         """Remember how many of its events are stored, so that its `save` needs no count."""
-        self._handed_out[tracker.sender_id] = (weakref.ref(tracker), len(tracker.events))
+        self._handed_out[tracker.sender_id] = _HandedOut(
+            weakref.ref(tracker), len(tracker.events), newest_row
+        )
         self._handed_out.move_to_end(tracker.sender_id)
         while len(self._handed_out) > self.cached_conversations:
             self._handed_out.popitem(last=False)
         return tracker
 
-    def _unsaved(self, tracker: DialogueStateTracker) -> list[Event]:
-        """The tracker's events past those stored: counted when it was handed out, or, for a
-        tracker this store did not hand out, by Rasa's count of the session's rows."""
+    def _unsaved(self, tracker: DialogueStateTracker) -> tuple[list[Event], int | None]:
+        """The tracker's events past those stored, and the newest row when it was handed
+        out. A tracker this store did not hand out (None) is compared with the rows as Rasa
+        does: by counting them."""
         handed_out = self._handed_out.pop(tracker.sender_id, None)
-        if handed_out is not None and handed_out[0]() is tracker:
-            return list(itertools.islice(tracker.events, handed_out[1], None))
+        if handed_out is not None and handed_out.tracker() is tracker:
+            events = list(itertools.islice(tracker.events, handed_out.stored_events, None))
+            return events, handed_out.newest_row
         with self.session_scope() as session:
-            return list(self._additional_events(session, tracker))
+            return list(self._additional_events(session, tracker)), None
 
     def _keep(self, tracker: DialogueStateTracker, newest_row: int) -> None:
         self._cache[tracker.sender_id] = _Cached(tracker, newest_row, len(tracker.events))
@@ -134,16 +164,28 @@ class IncrementalSQLTrackerStore(SQLTrackerStore):
             self._cache.popitem(last=False)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Stream the events not stored yet to the broker, then write them (Rasa's order)."""
+        """Stream the events not stored yet to the broker, then write them (Rasa's order).
+
+        The tracker is kept for the next turn only when the conversation's rows are as they
+        were when it was handed out: not when another writer added or deleted rows meanwhile
+        (a lock that expired, an erasure), nor when this store did not hand it out.
+        """
         sender_id = tracker.sender_id
-        new_events = self._unsaved(tracker)
+        new_events, newest_when_handed_out = self._unsaved(tracker)
         await self._publish(sender_id, new_events)
         with self.session_scope() as session:
+            newest_before = (
+                session.query(sa.func.max(self.SQLEvent.id))
+                .filter(self.SQLEvent.sender_id == sender_id)
+                .scalar()
+            )
             rows = [self._row(sender_id, event) for event in new_events]
             session.add_all(rows)
             session.commit()
             newest_row = rows[-1].id if rows else None
-        if newest_row is not None and not any(isinstance(e, SessionStarted) for e in new_events):
+        untouched = newest_when_handed_out is not None and newest_before == newest_when_handed_out
+        new_session = any(isinstance(event, SessionStarted) for event in new_events)
+        if untouched and newest_row is not None and not new_session:
             self._keep(tracker, newest_row)
 
     async def _publish(self, sender_id: str, events: list[Event]) -> None:

@@ -277,3 +277,52 @@ async def test_a_tracker_it_did_not_hand_out_is_saved_past_the_rows_it_counts(
     await store.save(foreign)
     stored = events_of(await rasa_store(database_url).retrieve("foreign"))
     assert [e["text"] for e in stored if e["event"] == "user"] == ["question 1", "question 2"]
+
+
+async def test_a_new_models_domain_reads_every_conversation_again(database_url: str) -> None:
+    store = open_store(database_url)
+    await take_turn(store, "retrained", session_start() + turn(1))
+    await take_turn(store, "retrained", turn(2))
+    assert store._cache
+    store.domain = Domain.from_dict(
+        {
+            **DOMAIN.as_dict(),
+            "slots": {
+                **DOMAIN.as_dict()["slots"],
+                "tier": {"type": "text", "mappings": [{"type": "custom"}]},
+            },
+        }
+    )
+    tracker = await store.retrieve("retrained")
+    assert "tier" in tracker.slots
+    assert tracker.get_slot("topic") == "fees 2"
+
+
+async def test_rows_erased_during_a_turn_are_not_kept_in_memory_after_its_save(
+    database_url: str,
+) -> None:
+    store = open_store(database_url)
+    await take_turn(store, "erased-midway", session_start() + turn(1))
+    await take_turn(store, "erased-midway", turn(2))
+    tracker = await store.retrieve("erased-midway")
+    purge_tracker_events(database_url, ["erased-midway"])
+    for event in turn(3):
+        tracker.update(event)
+    await store.save(tracker)
+    again = await store.retrieve("erased-midway")
+    assert [e.text for e in again.events if isinstance(e, UserUttered)] == ["question 3"]
+
+
+async def test_a_turn_written_by_another_server_meanwhile_is_read_after_the_save(
+    database_url: str,
+) -> None:
+    first, second = open_store(database_url), open_store(database_url)
+    await take_turn(first, "overlap", session_start() + turn(1))
+    await take_turn(first, "overlap", turn(2))
+    slow = await first.retrieve("overlap")
+    await take_turn(second, "overlap", turn(3))
+    for event in turn(4):
+        slow.update(event)
+    await first.save(slow)
+    texts = [e.text for e in (await first.retrieve("overlap")).events if isinstance(e, UserUttered)]
+    assert texts == ["question 1", "question 2", "question 3", "question 4"]
