@@ -25,6 +25,9 @@ from rasa.utils.endpoints import EndpointConfig
 
 logger = logging.getLogger(__name__)
 
+COUNTER_LIFETIME_MS = 24 * 3600 * 1000
+"""Ticket numbers are not reused within this time (the counter outlives an empty queue): a
+turn that ran past its ticket's lifetime and releases late can only drop its own ticket."""
 FIRST_WAIT_S = 0.005
 LONGEST_WAIT_S = 0.05
 
@@ -48,7 +51,8 @@ ISSUE = (
 local ticket = redis.call('INCR', KEYS[3])
 redis.call('ZADD', KEYS[1], ticket, ticket)
 redis.call('HSET', KEYS[2], ticket, now_ms + tonumber(ARGV[1]))
-for i = 1, 3 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[1])) end
+for i = 1, 2 do redis.call('PEXPIRE', KEYS[i], tonumber(ARGV[1])) end
+redis.call('PEXPIRE', KEYS[3], math.max(tonumber(ARGV[1]), tonumber(ARGV[2])))
 return ticket
 """
 )
@@ -67,7 +71,7 @@ return 0
 RELEASE = """
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('HDEL', KEYS[2], ARGV[1])
-if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[1], KEYS[2], KEYS[3]) end
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('DEL', KEYS[1], KEYS[2]) end
 return 1
 """
 
@@ -93,7 +97,8 @@ class AtomicRedisLockStore(RedisLockStore):
 
     def issue_ticket(self, conversation_id: str, lock_lifetime: float = LOCK_LIFETIME) -> int:
         lifetime_ms = max(1, int(lock_lifetime * 1000))
-        return int(self._issue(keys=self._keys(conversation_id), args=[lifetime_ms]))
+        args = [lifetime_ms, COUNTER_LIFETIME_MS]
+        return int(self._issue(keys=self._keys(conversation_id), args=args))
 
     def finish_serving(self, conversation_id: str, ticket_number: int) -> None:
         self._release(keys=self._keys(conversation_id), args=[ticket_number])

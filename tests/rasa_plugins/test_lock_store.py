@@ -93,7 +93,8 @@ def test_two_servers_taking_turns_at_once_never_overlap(
     assert errors == []
     assert overlaps == []
     assert len(served) == 2 * TURNS_PER_SERVER
-    assert redis.Redis(db=REDIS_DB).keys(f"*{conversation}*") == []
+    left = redis.Redis(db=REDIS_DB).keys(f"*{conversation}*")
+    assert [key.decode().rsplit(":", 1)[-1] for key in left] == ["counter"]
 
 
 async def test_a_waiting_turn_goes_in_the_order_it_arrived(
@@ -137,3 +138,19 @@ async def test_a_turn_whose_ticket_expires_while_waiting_fails_with_lock_error(
         with pytest.raises(LockError):
             async with waiter.lock(conversation, lock_lifetime=0.2):
                 pytest.fail("the turn ran although another held the conversation")
+
+
+async def test_a_turn_that_releases_after_its_lifetime_cannot_free_a_later_turns_ticket(
+    two_servers: tuple[AtomicRedisLockStore, AtomicRedisLockStore],
+) -> None:
+    slow, other = two_servers
+    conversation = f"lock-{uuid.uuid4().hex[:8]}"
+    late = slow.issue_ticket(conversation, lock_lifetime=0.2)
+    await asyncio.sleep(0.3)
+    async with other.lock(conversation, lock_lifetime=5):
+        pass
+    async with other.lock(conversation, lock_lifetime=5):
+        slow.finish_serving(conversation, late)
+        with pytest.raises(LockError):
+            async with slow.lock(conversation, lock_lifetime=0.3):
+                pytest.fail("a turn ran while another held the conversation")
