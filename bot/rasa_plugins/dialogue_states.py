@@ -73,8 +73,9 @@ def _step(
 
 
 def _starts_with(events: list[Event], prefix: list[Event]) -> bool:
-    """Whether the shorter of the two lists begins the other."""
-    return all(new is old or new == old for new, old in zip(events, prefix, strict=False))
+    """Whether the shorter of the two lists begins the other, event for event (the same
+    objects: Rasa's `==` ignores fields that change a state, such as `hide_rule_turn`)."""
+    return all(new is old for new, old in zip(events, prefix, strict=False))
 
 
 def _copy(state: State) -> State:

@@ -107,3 +107,21 @@ def test_the_states_handed_out_can_be_edited_without_changing_the_next_answer() 
         for sub_state in state.values():
             sub_state.clear()
     assert kept.states(domain, tracker) == RASAS_OWN(domain, tracker)
+
+
+def test_equal_events_that_hide_other_turns_get_their_own_states() -> None:
+    """Rasa's `==` ignores `hide_rule_turn`: a tracker of such events under the same id is
+    not taken for the kept one."""
+    domain, trackers = project()
+    kept = KeptStates()
+    arguments = options(domain)[2]
+    shown = grown(trackers[0], "hidden")[-1]
+    hidden = DialogueStateTracker("hidden", shown.slots.values())
+    for event in shown.events:
+        if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+            event = copy.copy(event)
+            event.hide_rule_turn = True
+        hidden.update(event)
+    assert RASAS_OWN(domain, shown, **arguments) != RASAS_OWN(domain, hidden, **arguments)
+    for tracker in (shown, hidden):
+        assert kept.states(domain, tracker, **arguments) == RASAS_OWN(domain, tracker, **arguments)
