@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import sqlite3
 import time
@@ -174,6 +175,21 @@ class CountingSink:
         pass
 
 
+def wait_until_someone_drains(path: Path, timeout: float = 10) -> None:
+    """Until a relay holds the file's lock: an idle outbox says nothing about who started."""
+    deadline = time.monotonic() + timeout
+    while True:
+        probe = os.open(path.with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        finally:
+            os.close(probe)  # releases the probe's own lock when it got one
+        assert time.monotonic() < deadline, "no relay took the outbox file"
+        time.sleep(0.01)
+
+
 def test_two_relays_on_one_file_take_turns_and_deliver_each_entry_once(tmp_path: Path) -> None:
     path = tmp_path / "outbox" / "rasa-1.sqlite3"
     first_box, second_box = LocalOutbox(path), LocalOutbox(path)
@@ -181,7 +197,7 @@ def test_two_relays_on_one_file_take_turns_and_deliver_each_entry_once(tmp_path:
     first, second = Relay(first_box, first_sink), Relay(second_box, second_sink)
     try:
         first.start()
-        assert first.wait_idle(5)
+        wait_until_someone_drains(path)
         second.start()
         ids = [first_box.append(EntryKind.EVENT, "conv", {"n": n}) for n in range(20)]
         assert first.wait_idle(10)
