@@ -69,7 +69,9 @@ def _fold(tracker: DialogueStateTracker, fold: _Fold, events: Iterable[Event]) -
             fold.applied.append(event)
 
 
-def _starts_with(events: Iterable[Event], prefix: list[Event]) -> bool:
+def starts_with(events: Iterable[Event], prefix: list[Event]) -> bool:
+    """Whether the shorter of the two begins the other, event for event (the same objects:
+    Rasa's `==` ignores fields that change a state, such as `hide_rule_turn`)."""
     return all(new is old for new, old in zip(events, prefix, strict=False))
 
 
@@ -84,7 +86,7 @@ class KeptAppliedEvents:
         """What `DialogueStateTracker.applied_events` returns for this tracker."""
         events = tracker.events
         fold = self._folds.get(tracker.sender_id)
-        if fold is None or not _starts_with(events, fold.events):
+        if fold is None or not starts_with(events, fold.events):
             return self._start(tracker)
         if len(events) < len(fold.events):
             return RASAS_OWN(tracker)

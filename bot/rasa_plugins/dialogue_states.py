@@ -27,6 +27,8 @@ from rasa.shared.core.domain import Domain, State, SubState
 from rasa.shared.core.events import ActionExecuted, Event
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.rasa_plugins.applied_events import starts_with
+
 KEPT_CONVERSATIONS = 500
 """Conversations whose states are kept, per Rasa server; the least recently used go first."""
 RASAS_OWN = Domain.states_for_tracker_history
@@ -72,12 +74,6 @@ def _step(
     fold.states.append(domain._clean_state(state))
 
 
-def _starts_with(events: list[Event], prefix: list[Event]) -> bool:
-    """Whether the shorter of the two lists begins the other, event for event (the same
-    objects: Rasa's `==` ignores fields that change a state, such as `hide_rule_turn`)."""
-    return all(new is old for new, old in zip(events, prefix, strict=False))
-
-
 def _copy(state: State) -> State:
     """Callers edit the states they get (the featurizer drops the last turn's text or
     intent): each gets its own dicts, the kept ones stay as built."""
@@ -109,7 +105,7 @@ class KeptStates:
         )
         applied = tracker.applied_events()
         fold = self._folds.get(key)
-        if fold is None or fold.domain is not domain or not _starts_with(applied, fold.events):
+        if fold is None or fold.domain is not domain or not starts_with(applied, fold.events):
             fold = _Fold(domain, tracker.init_copy())
         elif len(applied) < len(fold.events):
             return RASAS_OWN(domain, tracker, *options)
