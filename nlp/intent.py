@@ -10,7 +10,8 @@ FallbackClassifier can compare with a threshold.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,6 +44,47 @@ def _texts(X: Iterable[str]) -> list[str]:
     if not all(isinstance(text, str) for text in texts):
         raise TypeError("IntentClassifier expects an iterable of strings")
     return texts
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """A fitted TfidfVectorizer's row for one text, as its nonzero columns and values.
+
+    The same numbers as `vectorizer.transform([text])`, without the input checks and the four
+    sparse matrices sklearn builds per call: 1.1-1.3 ms for one short message, a fifth of the
+    whole parse, where counting its terms takes tens of microseconds.
+    """
+
+    analyzer: Callable[[str], list[str]]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    sublinear_tf: bool
+
+    @classmethod
+    def of(cls, vectorizer: TfidfVectorizer) -> TermWeights:
+        if vectorizer.norm != "l2" or not vectorizer.use_idf or vectorizer.binary:
+            raise ValueError("TermWeights reproduces l2-normalised idf-weighted counts only")
+        return cls(
+            vectorizer.build_analyzer(),
+            vectorizer.vocabulary_,
+            vectorizer.idf_,
+            vectorizer.sublinear_tf,
+        )
+
+    def __call__(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        counts = Counter(term for term in self.analyzer(text) if term in self.vocabulary)
+        columns = np.fromiter((self.vocabulary[term] for term in counts), np.intp, len(counts))
+        values = np.fromiter(counts.values(), np.float64, len(counts))
+        if self.sublinear_tf:
+            values = np.log(values) + 1.0
+        values *= self.idf[columns]
+        length = np.sqrt(values @ values)
+        return columns, values / length if length else values
+
+    def score(self, text: str, weights: np.ndarray) -> np.ndarray:
+        """This text's row times `weights` (one row per column of the vectorizer)."""
+        columns, values = self(text)
+        return values @ weights[columns]
 
 
 class IntentClassifier(ClassifierMixin, BaseEstimator):
@@ -142,15 +184,10 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
         bounds = np.cumsum([block.shape[1] for block in blocks])[:-1]
         self.coef_blocks_ = [np.ascontiguousarray(w) for w in np.split(svm.coef_.T, bounds)]
         self.intercept_ = svm.intercept_
+        self.word_terms_ = TermWeights.of(self.word_vectorizer_)
+        self.char_terms_ = TermWeights.of(self.char_vectorizer_)
         self.scale_ = self._fit_scale(features, labels)
         return self
-
-    def _blocks(self, texts: list[str]) -> list[csr_matrix | np.ndarray]:
-        return [
-            self.word_vectorizer_.transform(self._words(texts)),
-            self.char_vectorizer_.transform(texts),
-            *self._embeddings(texts),
-        ]
 
     def _fit_scale(self, features: csr_matrix, labels: np.ndarray) -> float:
         """The softmax scale that minimises the log-loss of out-of-fold SVM scores.
@@ -186,9 +223,18 @@ class IntentClassifier(ClassifierMixin, BaseEstimator):
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
         check_is_fitted(self)
-        blocks = self._blocks(_texts(X))
-        scores = sum(block @ w for block, w in zip(blocks, self.coef_blocks_, strict=True))
-        scores = np.asarray(scores + self.intercept_)
+        texts = _texts(X)
+        word_weights, char_weights, *embedding_weights = self.coef_blocks_
+        scores = np.array(
+            [
+                self.word_terms_.score(words, word_weights)
+                + self.char_terms_.score(text, char_weights)
+                for words, text in zip(self._words(texts), texts, strict=True)
+            ]
+        ).reshape(len(texts), -1)
+        for embeddings, weights in zip(self._embeddings(texts), embedding_weights, strict=True):
+            scores += embeddings @ weights
+        scores += self.intercept_
         return _two_columns(scores[:, 0] if scores.shape[1] == 1 else scores)
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:

@@ -9,10 +9,11 @@ import pytest
 from scipy.sparse import csr_matrix, hstack
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
 import nlp.intent
-from nlp.intent import IntentClassifier, choose_fallback_threshold
+from nlp.intent import IntentClassifier, TermWeights, choose_fallback_threshold
 
 EXAMPLES = {
     "card_arrival": [
@@ -161,11 +162,49 @@ def test_costly_fallbacks_lower_the_threshold() -> None:
 
 
 def test_scores_are_the_linear_svms_on_all_features(fitted: IntentClassifier) -> None:
+    """The per-message scoring (`TermWeights`) gives the SVM's scores on sklearn's own features,
+    for texts with no known term, repeated terms, case, accents and emoji among them."""
+
     def features(texts: list[str]) -> csr_matrix:
-        return hstack([csr_matrix(block) for block in fitted._blocks(texts)], format="csr")
+        blocks = [
+            fitted.word_vectorizer_.transform(texts),
+            fitted.char_vectorizer_.transform(texts),
+            *fitted._embeddings(texts),
+        ]
+        return hstack([csr_matrix(block) for block in blocks], format="csr")
 
     svm = LinearSVC(C=fitted.C, random_state=fitted.random_state).fit(features(TEXTS), LABELS)
-    queries = ["has my card arrived", "a thief took it", "hello there"]
+    queries = [
+        "has my card arrived",
+        "a thief took it",
+        "hello there",
+        "",
+        "zzzz qqqq",
+        "card card card CARD top up top up",
+        "Où est ma carte? 💳🙂",
+    ]
     np.testing.assert_allclose(
         fitted.decision_function(queries), svm.decision_function(features(queries)), atol=1e-9
     )
+
+
+@pytest.mark.parametrize("settings", [{"sublinear_tf": False}, {"lemmas": True}])
+def test_term_weights_are_sklearns_rows(settings: dict) -> None:
+    model = IntentClassifier(embedding_weight=0.0, **settings).fit(TEXTS, LABELS)
+    texts = [*TEXTS, "", "🙂", "top up top up TOP-UP failed failed", "naïve café card"]
+    for terms, vectorizer, inputs in (
+        (model.word_terms_, model.word_vectorizer_, model._words(texts)),
+        (model.char_terms_, model.char_vectorizer_, texts),
+    ):
+        expected = vectorizer.transform(inputs).toarray()
+        for row, text in zip(expected, inputs, strict=True):
+            columns, values = terms(text)
+            found = np.zeros_like(row)
+            found[columns] = values
+            np.testing.assert_allclose(found, row, atol=1e-12)
+
+
+def test_term_weights_refuse_settings_they_do_not_reproduce() -> None:
+    vectorizer = TfidfVectorizer(norm="l1").fit(TEXTS)
+    with pytest.raises(ValueError, match="l2"):
+        TermWeights.of(vectorizer)
