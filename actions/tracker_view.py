@@ -6,6 +6,7 @@ it on, so the transcript, the intents and who is speaking are derived in one pla
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -13,6 +14,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
+from actions.intent_titles import INTENT_TITLES
 from bot.crm.enums import Sender
 from bot.identity import CLAIM_FIELD
 from nlp.summarize import Turn
@@ -21,6 +23,8 @@ NOT_ATTEMPTS = frozenset(
     {"action_listen", "action_session_start", "action_unlikely_intent", "action_handoff"}
 )
 """Rasa's bookkeeping and the handover itself: none of them tries to answer the customer."""
+PAYLOAD = re.compile(r"/\w+(\{.*\})?", re.DOTALL)
+"""Rasa's intent payload: `/intent`, optionally followed by entities as JSON."""
 IS_EXTERNAL = "is_external"
 """The metadata flag of a user event Rasa made for trigger_intent (rasa.shared.core.constants);
 spelled here so the action server does not import Rasa itself."""
@@ -89,11 +93,17 @@ def _entities(parse_data: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
     return tuple(parse_data.get("entities") or ())
 
 
-def _label(text: str, offered: list[Mapping[str, Any]]) -> str:
-    """A pressed button's title instead of its payload: what the customer saw and clicked."""
-    for button in offered:
-        if button.get("payload") == text and button.get("title"):
-            return str(button["title"])
+def _label(text: str, offered: Mapping[str, str]) -> str:
+    """A pressed button's title instead of its payload: what the customer saw and clicked.
+
+    Any button the bot offered earlier in the conversation counts (a customer may scroll up and
+    press an older one); a payload no button here carries ("/ask_for_human" typed, or from a
+    message of an earlier session) reads as its intent's title.
+    """
+    if text in offered:
+        return offered[text]
+    if PAYLOAD.fullmatch(text):
+        return INTENT_TITLES.get(text[1:].split("{", 1)[0], text)
     return text
 
 
@@ -117,7 +127,7 @@ def read_tracker(tracker: Tracker) -> TrackerView:
     user_intents: list[str | None] = []
     attempts: list[tuple[str | None, list[str | None]] | None] = []
     claim: object = None
-    offered: list[Mapping[str, Any]] = []
+    offered: dict[str, str] = {}
     handback: tuple[int, int, int, int] | None = None
     for event in tracker.events:
         kind = event.get("event")
@@ -136,7 +146,9 @@ def read_tracker(tracker: Tracker) -> TrackerView:
                 turns.append(Turn(Sender.CUSTOMER, text, intent.get("name"), _entities(parse_data)))
                 intents.append(IntentScore(intent.get("name"), intent.get("confidence")))
         elif kind == "bot":
-            offered = list((event.get("data") or {}).get("buttons") or [])
+            for button in (event.get("data") or {}).get("buttons") or []:
+                if button.get("payload") and button.get("title"):
+                    offered[str(button["payload"])] = str(button["title"])
             if event.get("text"):
                 turns.append(Turn(Sender.BOT, event["text"]))
         elif kind == "action" and attempts and attempts[-1] is not None:
