@@ -355,6 +355,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     config = read_config(args.config)
 
     datasets = previous_datasets(args.json)
+    missing = [path.name for path in data if path.name not in datasets]
+    if set(args.stages) != set(STAGES) and missing and not args.rescore:
+        # The report needs every stage: found out only after the run, its figures were lost.
+        raise SystemExit(
+            f"--stages redoes stages of an earlier run, but {args.json} has none for "
+            f"{', '.join(missing)}: run all stages once first (no --stages)"
+        )
     if args.rescore:
         rescore(datasets, fallback_settings(config))
     else:

@@ -509,3 +509,12 @@ def test_read_intent_csv_rejects_a_file_without_the_columns(tmp_path: Path) -> N
     (tmp_path / "test.csv").write_text("sentence,label\nhi,greet\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"test\.csv:2"):
         read_intent_csv(tmp_path, "test")
+
+
+def test_some_stages_without_an_earlier_run_are_refused_before_any_work(tmp_path: Path) -> None:
+    """The report needs every stage; found out after the run, the run's figures were lost."""
+    data = tmp_path / "banking77"
+    with pytest.raises(SystemExit, match="run all stages once first"):
+        intent.main(
+            ["--data", str(data), "--stages", "rasa", "--json", str(tmp_path / "none.json")]
+        )
