@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 DIMENSION = 384
 MAX_TOKENS = 128
-BATCH_SIZE = 64
 # Passed to quantize_dynamic (with the activation MatMuls excluded, see graph.py); part of the
 # cached file's name, so changing them builds a new file.
 QUANTIZATION: dict[str, Any] = {
@@ -173,18 +172,21 @@ class SentenceEncoder:
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
 
-    def encode(
-        self, texts: Sequence[str], batch_size: int = BATCH_SIZE, progress: bool = False
-    ) -> np.ndarray:
-        """One row per text; texts are batched by length so that little padding is computed."""
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """One row per text, each text run alone.
+
+        Dynamic quantisation scales a MatMul's activations over the whole batch, padding
+        included, so a text batched with others got another vector than alone: the classifier
+        was trained on batched vectors and served single ones. Alone, a text's vector is the
+        same in training and in a parse; batches were no faster on this 2-core CPU.
+        """
         texts = list(texts)
         embeddings = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        order = np.argsort([len(text) for text in texts], kind="stable")
-        starts = range(0, len(texts), batch_size)
-        for start in tqdm(starts, desc="sentence embeddings", unit="batch", disable=not progress):
-            rows = order[start : start + batch_size]
-            feeds = self.tokenize([texts[i] for i in rows])
-            [embeddings[rows]] = self._session.run(
+        for row, text in enumerate(
+            tqdm(texts, desc="sentence embeddings", unit="text", disable=not progress)
+        ):
+            feeds = self.tokenize([text])
+            [embeddings[row : row + 1]] = self._session.run(
                 [OUTPUT_NAME], {name: feeds[name] for name in INPUT_NAMES}
             )
         return embeddings

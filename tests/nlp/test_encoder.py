@@ -137,12 +137,12 @@ def test_paraphrases_are_closer_than_unrelated_sentences(encoder) -> None:
     assert cash_fee @ paraphrase > cash_fee @ stolen + 0.3
 
 
-def test_batching_keeps_each_text_its_own_embedding(encoder) -> None:
-    together = encoder.encode(TEXTS, batch_size=2)
-    alone = np.vstack([encoder.encode([text]) for text in TEXTS])
-    # Dynamic quantisation scales activations per batch, so batch-mates move a vector a little.
-    assert (together * alone).sum(axis=1).min() >= 0.97
-    assert ((together @ alone.T).argmax(axis=1) == np.arange(len(TEXTS))).all()
+def test_a_texts_embedding_does_not_depend_on_the_others(encoder) -> None:
+    """Quantisation scales a batch's activations together: each text is run alone, so the
+    classifier sees in a parse the vector it was trained on."""
+    together = encoder.encode(TEXTS)
+    alone = np.vstack([encoder.encode([text]) for text in reversed(TEXTS)])[::-1]
+    np.testing.assert_array_equal(together, alone)
     assert encoder.encode([]).shape == (0, DIMENSION)
 
 
