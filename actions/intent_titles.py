@@ -100,6 +100,8 @@ INTENT_TITLES: dict[str, str] = {
     "exchange_via_app": "Exchange money in the app",
     "exchange_charge": "Fee for exchanging money",
     "fiat_currency_support": "Currencies I can hold",
+    "other_products": "Mortgages, loans or insurance",
+    "get_statement": "Get a statement",
     # account and identity
     "check_balance": "My balance",
     "verify_my_identity": "Verify my identity",
