@@ -26,7 +26,7 @@ from collections.abc import Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from actions.intent_titles import INTENT_TITLES
+from bot.intent_titles import INTENT_TITLES
 from bot.nlu_config import FallbackSettings, fallback_settings, read_config
 from bot.settings import PROJECT_ROOT
 

@@ -20,7 +20,6 @@ from actions.handoff_rules import (
     reason_for,
     ticket_text,
 )
-from actions.intent_titles import INTENT_TITLES
 from actions.intents import NLU_FALLBACK, general_intents
 from actions.packet import build_packet
 from actions.resources import crm_store, identified_customer, ticket_search
@@ -28,6 +27,7 @@ from actions.strategy import serving_strategies
 from actions.tracker_view import TrackerView, read_tracker
 from bot.crm.enums import HandoffReason
 from bot.crm.store.handoffs import MINUTES_PER_PLACE
+from bot.intent_titles import INTENT_TITLES
 from nlp.sentiment import score_conversation
 
 

@@ -6,7 +6,6 @@ it on, so the transcript, the intents and who is speaking are derived in one pla
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from types import MappingProxyType
@@ -14,7 +13,7 @@ from typing import Any
 
 from rasa_sdk import Tracker
 
-from actions.intent_titles import INTENT_TITLES
+from bot.buttons import offered_titles, pressed_label
 from bot.crm.enums import Sender
 from bot.identity import CLAIM_FIELD
 from nlp.summarize import Turn
@@ -23,8 +22,6 @@ NOT_ATTEMPTS = frozenset(
     {"action_listen", "action_session_start", "action_unlikely_intent", "action_handoff"}
 )
 """Rasa's bookkeeping and the handover itself: none of them tries to answer the customer."""
-PAYLOAD = re.compile(r"/\w+(\{.*\})?", re.DOTALL)
-"""Rasa's intent payload: `/intent`, optionally followed by entities as JSON."""
 IS_EXTERNAL = "is_external"
 """The metadata flag of a user event Rasa made for trigger_intent (rasa.shared.core.constants);
 spelled here so the action server does not import Rasa itself."""
@@ -93,20 +90,6 @@ def _entities(parse_data: Mapping[str, Any]) -> tuple[Mapping[str, Any], ...]:
     return tuple(parse_data.get("entities") or ())
 
 
-def _label(text: str, offered: Mapping[str, str]) -> str:
-    """A pressed button's title instead of its payload: what the customer saw and clicked.
-
-    Any button the bot offered earlier in the conversation counts (a customer may scroll up and
-    press an older one); a payload no button here carries ("/ask_for_human" typed, or from a
-    message of an earlier session) reads as its intent's title.
-    """
-    if text in offered:
-        return offered[text]
-    if PAYLOAD.fullmatch(text):
-        return INTENT_TITLES.get(text[1:].split("{", 1)[0], text)
-    return text
-
-
 def _bot_attempts(
     attempts: list[tuple[str | None, list[str | None]] | None],
 ) -> tuple[BotAttempt, ...]:
@@ -142,13 +125,11 @@ def read_tracker(tracker: Tracker) -> TrackerView:
                 continue
             attempts.append((intent.get("name"), []))
             if event.get("text"):
-                text = _label(event["text"], offered)
+                text = pressed_label(event["text"], offered)
                 turns.append(Turn(Sender.CUSTOMER, text, intent.get("name"), _entities(parse_data)))
                 intents.append(IntentScore(intent.get("name"), intent.get("confidence")))
         elif kind == "bot":
-            for button in (event.get("data") or {}).get("buttons") or []:
-                if button.get("payload") and button.get("title"):
-                    offered[str(button["payload"])] = str(button["title"])
+            offered.update(offered_titles((event.get("data") or {}).get("buttons") or []))
             if event.get("text"):
                 turns.append(Turn(Sender.BOT, event["text"]))
         elif kind == "action" and attempts and attempts[-1] is not None:

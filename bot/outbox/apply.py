@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from bot.buttons import offered_titles
 from bot.crm.enums import Sender
 from bot.crm.store import CRMStore, MessageRecord, NotFound
 from bot.identity import claimed_customer
@@ -24,23 +25,26 @@ from bot.rasa_plugins.events import message_from_event
 logger = logging.getLogger(__name__)
 
 
-def offered_buttons(store: CRMStore, event: dict[str, Any]) -> list[dict[str, Any]]:
-    """The buttons of the conversation's latest bot message, when this event is a press.
+def offered_buttons(store: CRMStore, event: dict[str, Any]) -> dict[str, str]:
+    """Payload -> title of every button the conversation's bot messages offered, when this
+    event is a press (bot.buttons: an older button may be pressed too).
 
     The widget sends only the payload; only payload-looking texts (`/intent...`) pay for
     the lookup.
     """
     text = event.get("text")
     if event.get("event") != "user" or not isinstance(text, str) or not text.startswith("/"):
-        return []
+        return {}
     try:
         messages = store.conversations.get(event["sender_id"])["messages"]
     except (NotFound, KeyError):
-        return []
-    for message in reversed(messages):
-        if message["sender"] == Sender.BOT:
-            return list((message["data"] or {}).get("buttons") or [])
-    return []
+        return {}
+    return offered_titles(
+        button
+        for message in messages
+        if message["sender"] == Sender.BOT
+        for button in (message["data"] or {}).get("buttons") or []
+    )
 
 
 def record_to_json(record: MessageRecord) -> dict[str, Any]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
 from rasa.shared.core.constants import IS_EXTERNAL
 
+from bot.buttons import pressed_label
 from bot.crm.enums import Sender
 from bot.crm.store import MessageRecord
 from bot.identity import CLAIM_FIELD, claimed_customer
@@ -42,18 +43,6 @@ def is_internal_trigger(event: Mapping[str, Any]) -> bool:
     return event.get("event") == "user" and bool((event.get("metadata") or {}).get(IS_EXTERNAL))
 
 
-def button_label(text: str | None, offered: Sequence[Mapping[str, Any]]) -> str | None:
-    """The title of the offered button whose payload the widget sent, or the text unchanged.
-
-    A button press reaches Rasa as its payload (`/csat_score{"score": 5}`); staff should read
-    what the customer saw and clicked.
-    """
-    for button in offered:
-        if text and button.get("payload") == text and button.get("title"):
-            return str(button["title"])
-    return text
-
-
 def _sentiment(parse_data: dict[str, Any], text: str | None) -> float | None:
     """The score the NLU pipeline gave (nlp.rasa_sentiment); computed only when it is missing."""
     given = (parse_data.get("sentiment") or {}).get("compound")
@@ -63,12 +52,13 @@ def _sentiment(parse_data: dict[str, Any], text: str | None) -> float | None:
 
 
 def message_from_event(
-    event: dict[str, Any], claim_key: str, offered: Sequence[Mapping[str, Any]] = ()
+    event: dict[str, Any], claim_key: str, offered: Mapping[str, str] | None = None
 ) -> MessageRecord | None:
     """The message a Rasa event carries, or None for events that are not messages.
 
-    `claim_key` is `settings.key_for(KeyPurpose.CUSTOMER_CLAIM)`; `offered` are the buttons of
-    the bot message before it, so that a pressed button is stored with its label. Internal
+    `claim_key` is `settings.key_for(KeyPurpose.CUSTOMER_CLAIM)`; `offered` maps the payloads
+    of the buttons the bot offered before it to their titles (bot.buttons), so that a pressed
+    button is stored with its label. Internal
     triggers are not messages: the customer never wrote them.
     """
     if is_internal_trigger(event):
@@ -92,7 +82,8 @@ def message_from_event(
         return MessageRecord(**common, data=data or None)
     parse_data = event.get("parse_data") or {}
     intent = parse_data.get("intent") or {}
-    common["text"] = button_label(common["text"], offered)
+    if common["text"] is not None:
+        common["text"] = pressed_label(common["text"], offered or {})
     return MessageRecord(
         **common,
         sentiment=_sentiment(parse_data, common["text"]),

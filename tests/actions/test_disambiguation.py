@@ -10,10 +10,10 @@ from rasa_sdk import Tracker
 
 from actions.disambiguation import choice_buttons, close_pair, configured_closeness
 from actions.handoff import ActionFallback
-from actions.intent_titles import INTENT_TITLES
 from actions.intents import general_intents
 from bot.crm.enums import TicketStatus
 from bot.crm.store import CRMStore
+from bot.intent_titles import INTENT_TITLES
 from bot.nlu_config import (
     RASA_AMBIGUITY,
     RASA_THRESHOLD,

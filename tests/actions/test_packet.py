@@ -107,25 +107,22 @@ def test_an_older_button_or_a_typed_payload_reads_as_a_title_not_a_payload(
     store: CRMStore,
 ) -> None:
     """The disambiguation question's buttons, then another bot message without any: the
-    customer scrolls up and presses "Talk to a person". Then a payload typed by hand."""
+    customer scrolls up and presses "Talk to a person". Then the payload typed by hand."""
     person = {"title": "Talk to a person", "payload": "/ask_for_human"}
     pressed_late = [
-        user("money missing", "balance_not_updated_after_bank_transfer"),
+        user("money missing", "card_payment_not_recognised"),
         bot("Did you mean a transfer or a card payment?", [person]),
         bot("Or tell me more in your own words."),
         user("/ask_for_human", "ask_for_human"),
     ]
-    typed = [user("/ask_for_human", "ask_for_human"), user('/csat_score{"score": 5}', "csat_score")]
+    typed = [
+        user("my card is lost", "lost_or_stolen_card"),
+        user("/ask_for_human", "ask_for_human"),
+    ]
     for events in (pressed_late, typed):
-        result = packet(events, store)
         view = read_tracker(Tracker("c", {}, {}, events, False, None, {}, "action_listen"))
-        assert "Talk to a person" in view.customer_texts
-        assert not any(text.startswith("/") for text in view.customer_texts)
-        assert "/" not in result["summary"]
-    assert read_tracker(Tracker("c", {}, {}, typed, False, None, {}, "")).customer_texts == (
-        "Talk to a person",
-        "Rate this chat",
-    )
+        assert view.customer_texts[-1] == "Talk to a person"
+        assert "/" not in packet(events, store)["summary"]
 
 
 def test_a_polite_request_for_an_agent_is_not_worsening_frustration(store: CRMStore) -> None:

@@ -1,12 +1,13 @@
 """Answers an exploratory test found misread, through the real stack: a card that is already
-blocked, hesitation in the lost-card form, and ratings given as "7" or as stars."""
+blocked, hesitation in the lost-card form, ratings given as "7" or as stars, products the bot
+does not sell, statements, and a pressed "Talk to a person" in the agent's summary."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.e2e.conftest import Stack
-from tests.e2e.test_lost_card_detours import Chat, blockable, customer_with
+from tests.e2e.test_lost_card_detours import Chat, blockable, customer_with, open_handoffs
 from tests.e2e.test_ratings import bot_ratings
 
 pytestmark = pytest.mark.e2e
@@ -40,3 +41,19 @@ def test_a_number_off_the_scale_gets_the_scale_and_stars_are_a_rating(stack: Sta
     assert off_scale[0]["text"] == "Ratings go from 1 (poor) to 5 (excellent)."
     assert "Thank you for your rating" in stack.say(sender, "⭐⭐⭐⭐", token)[0]["text"]
     assert bot_ratings(stack, sender) == [4]
+
+
+def test_other_products_and_statements_get_their_answer_and_the_summary_shows_the_button(
+    stack: Stack,
+) -> None:
+    """Phrasings that are not in data/nlu: a mortgage rate was an exchange rate, pet insurance
+    another language, a statement the fee list; the button's payload showed in the summary."""
+    chat = Chat(stack, "e2e-explore-products", 2)
+    for question in ("what are your mortgage rates", "do you do pet insurance"):
+        reply = chat(question)
+        assert "mortgages, loans, credit, savings" in reply, (question, reply)
+    assert "Account → Statements" in chat("I need a bank statement for my landlord")
+    assert "in the queue" in chat("/ask_for_human")
+    [handoff] = open_handoffs(stack, "e2e-explore-products")
+    summary = handoff["packet"]["summary"]
+    assert "/ask_for_human" not in summary and "Talk to a person" in summary, summary

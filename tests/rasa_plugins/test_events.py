@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.buttons import offered_titles
 from bot.identity import make_claim
 from bot.rasa_plugins.events import event_key, message_from_event
 
@@ -124,12 +125,16 @@ def test_an_internal_trigger_is_not_a_customer_message() -> None:
 
 
 def test_a_pressed_button_is_stored_with_its_label() -> None:
-    offered = [
-        {"title": "😞 1", "payload": '/csat_score{"score": 1}'},
-        {"title": "😍 5", "payload": '/csat_score{"score": 5}'},
-    ]
+    offered = offered_titles(
+        [
+            {"title": "😞 1", "payload": '/csat_score{"score": 1}'},
+            {"title": "😍 5", "payload": '/csat_score{"score": 5}'},
+        ]
+    )
     press = {**USER_EVENT, "text": '/csat_score{"score": 5}'}
     assert message_from_event(press, CLAIM_KEY, offered).text == "😍 5"
     assert message_from_event(press, CLAIM_KEY).text == '/csat_score{"score": 5}'
     typed = {**USER_EVENT, "text": "5"}
     assert message_from_event(typed, CLAIM_KEY, offered).text == "5"
+    person = {**USER_EVENT, "text": "/ask_for_human"}
+    assert message_from_event(person, CLAIM_KEY).text == "Talk to a person"

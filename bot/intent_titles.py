@@ -1,9 +1,10 @@
 """A short title for every intent of the bot, as a customer would name the need.
 
 The fallback uses them to ask "did you mean ...?" with a button per meaning when two intents
-are close (actions/disambiguation.py); a title fits a button, so keep each under 32
-characters. tests/actions/test_disambiguation.py checks that every intent of the domain and
-of data/nlu has one.
+are close (actions/disambiguation.py), and a typed intent payload reads as its title
+(bot/buttons.py); a title fits a button, so keep each under 32 characters.
+tests/actions/test_disambiguation.py checks that every intent of the domain and of data/nlu
+has one.
 """
 
 from __future__ import annotations
