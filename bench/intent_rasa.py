@@ -114,8 +114,11 @@ def parse_with_agent(
     from rasa.core.agent import Agent
     from rasa.utils.log_utils import configure_structlog
 
+    from bot.rasa_plugins.graph_runner import install as run_graphs_in_order
+
     # Rasa's per-message debug lines would otherwise be printed, and timed, for every parse.
     configure_structlog(logging.WARNING)
+    run_graphs_in_order()  # as the product's server runs them (bot/rasa_server.py)
     agent = Agent.load(model_path)
 
     async def parse_all() -> tuple[list[dict], list[float]]:

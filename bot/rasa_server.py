@@ -50,6 +50,7 @@ from bot.rasa_plugins.action_failure import install as answer_failed_actions
 from bot.rasa_plugins.action_validation import install as validate_actions_with_one_validator
 from bot.rasa_plugins.applied_events import install as keep_applied_events
 from bot.rasa_plugins.dialogue_states import install as keep_dialogue_states
+from bot.rasa_plugins.graph_runner import install as run_graphs_in_order
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
@@ -139,6 +140,7 @@ def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) ->
     validate_actions_with_one_validator()
     keep_applied_events()
     keep_dialogue_states()
+    run_graphs_in_order()
     app = configure_app(
         create_http_input_channels(None, str(CREDENTIALS)),
         cors=list(settings.allowed_origins),
