@@ -55,4 +55,5 @@ bench: install
 	$(BIN)/python -m bench.turn_latency --rounds 7
 	$(BIN)/python -m bench.soak --minutes 10
 	$(BIN)/python -m bench.turns --customers 16 --duration 60 --rounds 3 --long 200 --channel both --train
+	$(BIN)/python -m bench.graph_runner
 	$(BIN)/python -m bench.report

@@ -20,6 +20,7 @@ SECTIONS = (
     "soak",
     "turns_before",
     "turns",
+    "graph_runner",
     "turn_cost",
 )
 HEADER = """# Benchmarks
