@@ -129,7 +129,7 @@ def read_tracker(tracker: Tracker) -> TrackerView:
                 turns.append(Turn(Sender.CUSTOMER, text, intent.get("name"), _entities(parse_data)))
                 intents.append(IntentScore(intent.get("name"), intent.get("confidence")))
         elif kind == "bot":
-            offered.update(offered_titles((event.get("data") or {}).get("buttons") or []))
+            offered = offered_titles((event.get("data") or {}).get("buttons") or [])
             if event.get("text"):
                 turns.append(Turn(Sender.BOT, event["text"]))
         elif kind == "action" and attempts and attempts[-1] is not None:

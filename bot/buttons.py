@@ -1,11 +1,12 @@
 """What a pressed button reads as: the title the customer saw, not the payload the widget sent.
 
 A press reaches Rasa as its payload (`/csat_score{"score": 5}`); staff, the transcript and the
-handoff summary should read what the customer clicked. Any button the bot offered earlier in
-the conversation counts (a customer may scroll up and press an older one), the newest offer of
-a payload first; a payload no offered button carries (typed by hand, or offered in an earlier
-session) reads as its intent's title, unless it carries entities (`/csat_score{"score": 5}`),
-which a title would hide: that one stays as it is.
+handoff summary should read what the customer clicked. Only the buttons of the bot's newest
+message name a press: one payload has different titles in different questions (`/affirm` is
+"Yes, block it" only under the block question), so an older offer could put words in the
+customer's mouth. Any other payload (an older button pressed, or one typed by hand) reads as
+its intent's title, unless it carries entities (`/csat_score{"score": 5}`), which a title
+would hide: that one stays as it is.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ BARE_PAYLOAD = re.compile(r"/(\w+)")
 
 
 def offered_titles(buttons: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Payload -> title of buttons in the order they were offered (a later offer wins)."""
+    """Payload -> title of one bot message's buttons."""
     return {
         str(button["payload"]): str(button["title"])
         for button in buttons

@@ -50,9 +50,10 @@ def _texts(X: Iterable[str]) -> list[str]:
 class TermWeights:
     """A fitted TfidfVectorizer's row for one text, as its nonzero columns and values.
 
-    The same numbers as `vectorizer.transform([text])`, without the input checks and the four
-    sparse matrices sklearn builds per call: 1.1-1.3 ms for one short message, a fifth of the
-    whole parse, where counting its terms takes tens of microseconds.
+    The numbers of `vectorizer.transform([text])` (up to the last bit of rounding: the sums run
+    in another order), without the input checks and the four sparse matrices sklearn builds
+    per call: 1.1-1.3 ms for one short message, a fifth of the whole parse, where counting
+    its terms takes tens of microseconds.
     """
 
     analyzer: Callable[[str], list[str]]

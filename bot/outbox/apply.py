@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 
 
 def offered_buttons(store: CRMStore, event: dict[str, Any]) -> dict[str, str]:
-    """Payload -> title of every button the conversation's bot messages offered, when this
-    event is a press (bot.buttons: an older button may be pressed too).
+    """Payload -> title of the buttons of the conversation's newest bot message, when this
+    event is a press (bot.buttons).
 
     The widget sends only the payload; only payload-looking texts (`/intent...`) pay for
     the lookup.
@@ -39,12 +39,10 @@ def offered_buttons(store: CRMStore, event: dict[str, Any]) -> dict[str, str]:
         messages = store.conversations.get(event["sender_id"])["messages"]
     except (NotFound, KeyError):
         return {}
-    return offered_titles(
-        button
-        for message in messages
-        if message["sender"] == Sender.BOT
-        for button in (message["data"] or {}).get("buttons") or []
-    )
+    for message in reversed(messages):
+        if message["sender"] == Sender.BOT:
+            return offered_titles((message["data"] or {}).get("buttons") or [])
+    return {}
 
 
 def record_to_json(record: MessageRecord) -> dict[str, Any]:

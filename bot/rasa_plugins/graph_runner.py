@@ -38,7 +38,10 @@ class SequentialGraphRunner(DaskGraphRunner):
         order = self._orders.get(targets)
         if order is None:
             nodes = self._graph_schema.minimal_graph_schema(list(targets)).nodes
-            graph = {name: set(node.needs.values()) & nodes.keys() for name, node in nodes.items()}
+            graph = {
+                name: [need for need in dict.fromkeys(node.needs.values()) if need in nodes]
+                for name, node in nodes.items()
+            }
             order = list(TopologicalSorter(graph).static_order())
             self._orders[targets] = order
         return order

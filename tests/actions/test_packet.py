@@ -123,6 +123,17 @@ def test_an_older_button_or_a_typed_payload_reads_as_a_title_not_a_payload(
         view = read_tracker(Tracker("c", {}, {}, events, False, None, {}, "action_listen"))
         assert view.customer_texts[-1] == "Talk to a person"
         assert "/" not in packet(events, store)["summary"]
+    # An older question's button never names a later press: "/affirm" under another question
+    # is a plain yes, not "Yes, block it".
+    block = {"title": "Yes, block it", "payload": "/affirm"}
+    later = [
+        bot("Shall I block the card ending in 1234?", [block]),
+        user("/deny", "deny"),
+        bot("OK, I won't block it."),
+        user("/affirm", "affirm"),
+    ]
+    view = read_tracker(Tracker("c", {}, {}, later, False, None, {}, "action_listen"))
+    assert view.customer_texts == ("No", "Yes")
 
 
 def test_a_polite_request_for_an_agent_is_not_worsening_frustration(store: CRMStore) -> None:
