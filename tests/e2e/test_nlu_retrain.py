@@ -4,8 +4,9 @@ right: no restart.
 
 "how do I swap the secret number on my card" asks how to change a PIN; the model trained on
 data/ reads it as compromised_card (0.65, above the 0.59 fallback threshold), so the bot
-starts blocking the card. Questions about car loans are no intent of the domain: the bot falls
-back, and a supervisor creates the intent `ask_car_loan` with its answer from three of them.
+starts blocking the card. Questions about safety deposit boxes are no intent of the domain
+(loans are: `other_products`): the bot falls back, and a supervisor creates the intent
+`ask_deposit_box` with its answer from three of them.
 The inbox collects all four (fallbacks, and answers given with less than 0.7 confidence).
 """
 
@@ -27,9 +28,13 @@ pytestmark = pytest.mark.e2e
 
 MISREAD = "how do I swap the secret number on my card"
 RIGHT_INTENT, WRONG_INTENT = "change_pin", "compromised_card"
-LOANS = ["do you offer car loans", "can I borrow money for a car", "do you do car finance"]
-NEW_INTENT = "ask_car_loan"
-NEW_ANSWER = "Northwind does not offer car loans or any other lending."
+BOXES = [
+    "do you have safety deposit boxes",
+    "is there a safety deposit box service",
+    "how much is a safety deposit box",
+]
+NEW_INTENT = "ask_deposit_box"
+NEW_ANSWER = "Northwind does not offer safety deposit boxes."
 RETRAIN_TIMEOUT_S = 420
 """Cross-validation, a training (~30 s here), two models' predictions and the load: about
 1.5 minutes; the bound leaves room for a loaded machine."""
@@ -73,10 +78,10 @@ def finished_run(stack: Stack, run_id: int) -> dict:
 
 def test_labelled_messages_are_answered_right_after_retraining(stack: Stack) -> None:
     rasa = stack.processes["rasa"]
-    asked = [MISREAD, *LOANS]
+    asked = [MISREAD, *BOXES]
     before = {text: stack.say(f"e2e-retrain-before-{n}", text) for n, text in enumerate(asked)}
     wrong = [stored_customer_message(stack, f"e2e-retrain-before-{n}") for n in range(len(asked))]
-    assert [m["intent"] for m in wrong] == [WRONG_INTENT, *["nlu_fallback"] * len(LOANS)]
+    assert [m["intent"] for m in wrong] == [WRONG_INTENT, *["nlu_fallback"] * len(BOXES)]
     assert domain_answer("utter_change_pin") not in [r.get("text") for r in before[MISREAD]]
 
     engine = create_crm_engine(stack.settings.database_url)
@@ -87,7 +92,7 @@ def test_labelled_messages_are_answered_right_after_retraining(stack: Stack) -> 
     items = {text: inbox_item(stack, text) for text in asked}
     assert items[MISREAD]["predicted_intent"] == WRONG_INTENT
     labels = [{"intent": RIGHT_INTENT}, {"intent": NEW_INTENT, "response": NEW_ANSWER}]
-    labels += [{"intent": NEW_INTENT}] * (len(LOANS) - 1)  # the intent has its answer now
+    labels += [{"intent": NEW_INTENT}] * (len(BOXES) - 1)  # the intent has its answer now
     for text, label in zip(asked, labels, strict=True):
         labelled = stack.api("POST", f"/api/v1/nlu/inbox/{items[text]['id']}/label", label)
         assert labelled.status == 200, labelled.body
@@ -110,8 +115,8 @@ def test_labelled_messages_are_answered_right_after_retraining(stack: Stack) -> 
         after = stack.say("e2e-retrain-after-pin", MISREAD)
         assert stored_customer_message(stack, "e2e-retrain-after-pin")["intent"] == RIGHT_INTENT
         assert [reply.get("text") for reply in after] == [domain_answer("utter_change_pin")]
-        after = stack.say("e2e-retrain-after-loan", LOANS[0])
-        assert stored_customer_message(stack, "e2e-retrain-after-loan")["intent"] == NEW_INTENT
+        after = stack.say("e2e-retrain-after-box", BOXES[0])
+        assert stored_customer_message(stack, "e2e-retrain-after-box")["intent"] == NEW_INTENT
         assert [reply.get("text") for reply in after] == [NEW_ANSWER]
         assert rasa.poll() is None and stack.processes["rasa"].pid == rasa.pid, "no restart"
         trained = stack.api("GET", "/api/v1/nlu/inbox?status=trained").body["groups"]
