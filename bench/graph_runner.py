@@ -66,7 +66,7 @@ def alternating(
 
 
 def story_trackers(limit: int) -> list[Any]:
-    from tests.rasa_plugins.test_dialogue_states import grown, project
+    from bench.story_trackers import grown, project
 
     _, trackers = project()
     return [step for i, story in enumerate(trackers[:limit]) for step in grown(story, f"s{i}")]

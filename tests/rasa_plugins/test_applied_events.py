@@ -15,8 +15,8 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bench.story_trackers import grown, project
 from bot.rasa_plugins.applied_events import RASAS_OWN, KeptAppliedEvents
-from tests.rasa_plugins.test_dialogue_states import grown, project
 
 
 def test_every_prefix_of_every_story_gets_rasas_applied_events() -> None:

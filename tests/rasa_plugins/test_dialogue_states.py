@@ -4,36 +4,16 @@ rules: each tracker is fed to both one event at a time, as a conversation grows.
 from __future__ import annotations
 
 import copy
-from functools import cache
 from typing import Any
 
 import pytest
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain, State
 from rasa.shared.core.events import ActionExecuted, ActiveLoop, UserUtteranceReverted
-from rasa.shared.core.generator import TrainingDataGenerator
 from rasa.shared.core.trackers import DialogueStateTracker
-from rasa.shared.importers.importer import TrainingDataImporter
 
+from bench.story_trackers import TRACKERS, grown, project
 from bot.rasa_plugins.dialogue_states import RASAS_OWN, KeptStates
-from bot.settings import PROJECT_ROOT
-
-TRACKERS = 80
-
-
-@cache
-def project() -> tuple[Domain, list[DialogueStateTracker]]:
-    importer = TrainingDataImporter.load_from_config(
-        str(PROJECT_ROOT / "config.yml"),
-        str(PROJECT_ROOT / "domain.yml"),
-        [str(PROJECT_ROOT / "data"), str(PROJECT_ROOT / "tests" / "stories")],
-    )
-    domain = importer.get_domain()
-    generator = TrainingDataGenerator(
-        importer.get_stories(), domain, augmentation_factor=0, use_story_concatenation=False
-    )
-    trackers = sorted(generator.generate_story_trackers(), key=lambda t: -len(t.events))
-    return domain, trackers[:TRACKERS]
 
 
 def options(domain: Domain) -> list[dict[str, Any]]:
@@ -43,21 +23,6 @@ def options(domain: Domain) -> list[dict[str, Any]]:
         {"omit_unset_slots": True},
         {"ignore_rule_only_turns": True, "rule_only_data": rule_only},
     ]
-
-
-def grown(tracker: DialogueStateTracker, sender: str) -> list[DialogueStateTracker]:
-    """The tracker after each of its events, under one conversation id; every third action
-    is marked as a turn only a rule predicted (as the server marks RulePolicy's), so the
-    hidden-turn part of the states is compared too."""
-    steps = []
-    current = DialogueStateTracker(sender, tracker.slots.values())
-    for number, event in enumerate(tracker.events):
-        if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
-            event = copy.copy(event)
-            event.hide_rule_turn = number % 3 == 0
-        current.update(event)
-        steps.append(current.copy())
-    return steps
 
 
 @pytest.mark.parametrize("option", range(3))

@@ -13,9 +13,9 @@ from rasa.core.agent import Agent
 from rasa.core.processor import MessageProcessor
 from rasa.engine.exceptions import GraphRunError
 
+from bench.story_trackers import grown, project
 from bot.rasa_plugins.graph_runner import RASAS_OWN, SequentialGraphRunner
 from bot.training import ensure_model
-from tests.rasa_plugins.test_dialogue_states import grown, project
 
 MESSAGES = [
     "hi",
