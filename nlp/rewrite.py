@@ -38,6 +38,8 @@ _FIRST_POSSESSIVE = {"my", "mine"}
 _SECOND_PERSON = {"you", "yourself", "yourselves"}
 _SECOND_POSSESSIVE = {"your", "yours"}
 _PLURAL_PERSON = {"we", "us", "ourselves"}
+# What a customer's "your" means when they write to the bot: the bot owns no rates or app.
+_BUSINESS = "the company"
 # After an auxiliary, "I" or "you" is an inverted subject ("can I have", "do you know"), and
 # after a preposition or a verb "you" is an object: no verb agreement follows either.
 _AUXILIARIES = word_set(
@@ -151,7 +153,8 @@ def third_person(tokens: list[Token], speaker: str, addressee: str, support: boo
         elif addressee and low in _SECOND_POSSESSIVE:
             # "you can change your address": the possessive is the subject's own, as with "my".
             own = support and clause and addressee_is_subject
-            words.append(["their" if own else f"{addressee}'s", space])
+            owner = _BUSINESS if support and addressee == "the bot" else addressee
+            words.append(["their" if own else f"{owner}'s", space])
             subject = False
         elif addressee and not support and low in _PLURAL_PERSON:
             words.append([f"{speaker} and {addressee}", space])

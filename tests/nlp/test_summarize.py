@@ -147,3 +147,15 @@ def test_the_customers_own_things_read_as_theirs_in_a_bot_reply() -> None:
         Turn("bot", "You can change your address in the app under Profile."),
     ]
     assert "the customer can change their address" in ThreadSummarizer().summarize(turns).text
+
+
+def test_a_customers_your_to_the_bot_means_the_company_and_to_an_agent_the_agent() -> None:
+    to_bot = [Turn("customer", "What are your mortgage rates for first time buyers?", "x", ())]
+    text = ThreadSummarizer().summarize(to_bot).text
+    assert "the company's mortgage rates" in text
+    assert "the bot's" not in text
+    to_agent = [
+        Turn("agent", "Hello, this is Sam from the card team."),
+        Turn("customer", "Could your manager call me back tomorrow?", "x", ()),
+    ]
+    assert "the agent's manager" in ThreadSummarizer().summarize(to_agent).text
