@@ -45,6 +45,7 @@ DATASETS ?= ../shared/datasets
 bench: install
 	$(BIN)/python -m bench.intent --data $(DATASETS)/banking77 --data $(DATASETS)/hwu64 --repeats 3
 	$(BIN)/python -m bench.similar --data $(DATASETS)/banking77 --repeats 3 --scale 1000000
+	$(BIN)/python -m bench.inbox_groups --data $(DATASETS)/banking77 --data $(DATASETS)/hwu64
 	$(BIN)/python -m bench.summaries --data $(DATASETS)/dialogsum --repeats 3
 	$(BIN)/python -m bench.pii --cases bench/data/pii_cases.jsonl --repeats 3
 	$(BIN)/python -m bench.pii --cases bench/data/pii_unseen.jsonl --repeats 3

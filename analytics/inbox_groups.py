@@ -1,16 +1,20 @@
 """Messages the bot may have misunderstood, grouped by what they say, so a supervisor labels
 a group of look-alikes at once instead of one message after another.
 
-TF-IDF over word 1-2-grams (what the message is about) and character 2-4-grams within words
-(typos, plurals and inflections the words miss), each block normalised and weighted equally,
-then agglomerative clustering with average linkage under a cosine distance bound. Everything
-here is deterministic: the same items in the same order give the same groups and keys.
+Two distances, averaged: the sentence encoder's (`nlp.encoder`, the one the intent classifier
+uses), which carries meaning across rewordings that share no word ("take cash out" / "withdraw
+money"), and TF-IDF's over word 1-2-grams (what the message is about) and character 2-4-grams
+within words (typos, plurals and inflections the words miss), each block normalised and
+weighted equally. Then agglomerative clustering with average linkage under a distance bound.
+Everything here is deterministic: the same items in the same order give the same groups and
+keys.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,17 +23,24 @@ from sklearn.cluster import AgglomerativeClustering
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_distances
 
-DISTANCE = 0.8
-"""Groups join while their average cosine distance stays under this. Rewordings of one
-request ("my card hasn't arrived" / "card still not arrived") sit near 0.5-0.7 on the mixed
-features, unrelated requests above 0.9. On twelve draws of 15 examples each of 12 random
-intents of data/nlu (96 intents), groups are 92% one intent (by majority) with 0.39 groups
-per message; 0.7 gives 96% but 0.57 groups per message: purer groups that save the
-supervisor little. (With the 94 intents before `other_products` and `get_statement`, four
-draws gave 94% at 0.8, 98% at 0.7 and 99% at 0.6.) Near-synonymous intents (affirm /
-acknowledge, card_arrival / card_delivery_estimate) do share groups: the supervisor labels
-items, a group only helps.
+from nlp.encoder import shared_encoder
+
+DISTANCE = 0.65
+"""Groups join while their average distance stays under this. Measured by `python -m
+bench.inbox_groups` (docs/benchmarks.md, "Inbox grouping") on twelve draws of 15 messages
+each of 12 random intents, against TF-IDF alone at its earlier bound of 0.8: on the project's
+own examples, 96% of a group is one intent (by majority) with 0.28 groups per message
+(TF-IDF: 92% with 0.39); on BANKING77's test set 96% with 0.19 (93% with 0.31); on HWU64's
+98% with 0.53 (95% with 0.47). Near-synonymous intents (affirm / acknowledge, card_arrival /
+card_delivery_estimate) do share groups: the supervisor labels items, a group only helps.
 tests/analytics/test_inbox_groups.py holds it to that."""
+
+EMBEDDING_SHARE = 0.5
+"""The sentence encoder's part of the distance; TF-IDF's is the rest."""
+
+EMBEDDINGS_KEPT = 4096
+"""Texts whose embedding the process keeps: an inbox is regrouped on every visit, and
+encoding its 500 newest messages anew would cost seconds each time."""
 
 LABEL_TERMS = 3
 """A group's label: its few heaviest single words (bigrams only repeat them), enough to
@@ -47,17 +58,32 @@ def _tfidf(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sparse.csr_matr
         return None
 
 
-def _clusters(features: sparse.csr_matrix, count: int) -> np.ndarray:
-    if count == 1:
-        return np.zeros(1, dtype=int)
-    distances = cosine_distances(features)
+@lru_cache(maxsize=EMBEDDINGS_KEPT)
+def _embedding(text: str) -> np.ndarray:
+    return shared_encoder().encode([text])[0]
+
+
+def _embedding_distances(texts: Sequence[str]) -> np.ndarray:
+    vectors = np.stack([_embedding(text) for text in texts])
+    return np.clip(1.0 - vectors @ vectors.T, 0.0, 2.0)
+
+
+def _tfidf_distances(blocks: list[sparse.csr_matrix], count: int) -> np.ndarray:
+    if not blocks:
+        return np.ones((count, count))
     # A text with no features at all (a single emoji) is a zero row: distance 1 to everything.
+    return cosine_distances(sparse.hstack(blocks).tocsr() / np.sqrt(len(blocks)))
+
+
+def _clusters(distances: np.ndarray, bound: float) -> np.ndarray:
+    if len(distances) == 1:
+        return np.zeros(1, dtype=int)
     np.fill_diagonal(distances, 0.0)
     return AgglomerativeClustering(
         n_clusters=None,
         affinity="precomputed",
         linkage="average",
-        distance_threshold=DISTANCE,
+        distance_threshold=bound,
     ).fit_predict(distances)
 
 
@@ -81,12 +107,19 @@ def _suggestion(items: Sequence[Mapping[str, Any]]) -> str | None:
     return min(counts, key=lambda intent: (-counts[intent], intent))
 
 
-def group(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def group(
+    items: Sequence[Mapping[str, Any]],
+    *,
+    distance: float = DISTANCE,
+    embedding_share: float = EMBEDDING_SHARE,
+) -> list[dict[str, Any]]:
     """Items (each with "id", "text" and "predicted_intent") in groups of similar text.
 
     Each group: `key` (its smallest item id, stable while that item stays), `size`, `items`
     (as given, in input order), `suggested_intent` (the most common predicted intent, fallback
     left out, ties alphabetical) and `label` (its top words). Largest groups first.
+    `distance` and `embedding_share` are for the benchmark's comparisons; an
+    `embedding_share` of 0 never loads the encoder.
     """
     if not items:
         return []
@@ -97,11 +130,10 @@ def group(items: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True), texts
     )
     blocks = [block for block in (words, chars) if block is not None]
-    if blocks:
-        features = sparse.hstack(blocks).tocsr() / np.sqrt(len(blocks))
-        labels = _clusters(features, len(texts))
-    else:
-        labels = np.arange(len(texts))
+    distances = (1.0 - embedding_share) * _tfidf_distances(blocks, len(texts))
+    if embedding_share:
+        distances += embedding_share * _embedding_distances(texts)
+    labels = _clusters(distances, distance)
     terms = word_vectorizer.get_feature_names_out() if words is not None else np.array([])
     members: dict[int, list[int]] = {}
     for row, cluster in enumerate(labels):

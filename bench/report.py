@@ -8,6 +8,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SECTIONS = (
     "intent",
     "similar",
+    "inbox_groups",
     "summaries",
     "pii",
     "pii_unseen",

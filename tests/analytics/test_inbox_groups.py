@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import random
-from collections import Counter
 from typing import Any
 
 from analytics.inbox_groups import group
+from bench.inbox_groups import by_intent, measure
 from bot.training import existing_examples
 
 
@@ -81,30 +80,27 @@ def test_texts_without_words_still_get_groups() -> None:
     assert group(items("🙂", "🙂"))[0]["size"] == 2
 
 
+def test_rewordings_that_share_no_word_share_a_group() -> None:
+    """The sentence encoder's part: TF-IDF alone keeps these two apart."""
+    given = items(
+        "how can I take cash out",
+        "I want to withdraw money",
+        "what is the exchange rate for dollars",
+        "my card has not arrived yet",
+    )
+    expected_pair = ["how can I take cash out", "I want to withdraw money"]
+    assert texts_of(group(given))[0] == expected_pair
+    assert expected_pair not in texts_of(group(given, distance=0.8, embedding_share=0.0))
+
+
 DRAWS = 12
 """Four draws moved by two points when two intents joined data/nlu; twelve move less."""
 
 
 def test_groups_of_the_projects_own_examples_are_mostly_one_intent() -> None:
-    """The threshold's measurement (analytics.inbox_groups.DISTANCE), kept honest."""
-    by_intent: dict[str, list[str]] = {}
-    for text, intent in existing_examples().items():
-        by_intent.setdefault(intent, []).append(text)
-    names = sorted(name for name, texts in by_intent.items() if len(texts) >= 15)
-    purity, groups_per_message = [], []
-    for seed in range(DRAWS):
-        chooser = random.Random(seed)
-        sample = [
-            {"text": text, "predicted_intent": intent}
-            for intent in chooser.sample(names, 12)
-            for text in chooser.sample(sorted(by_intent[intent]), 15)
-        ]
-        groups = group([{"id": index + 1, **item} for index, item in enumerate(sample)])
-        majority = sum(
-            Counter(item["predicted_intent"] for item in g["items"]).most_common(1)[0][1]
-            for g in groups
-        )
-        purity.append(majority / len(sample))
-        groups_per_message.append(len(groups) / len(sample))
-    assert sum(purity) / DRAWS >= 0.91
-    assert sum(groups_per_message) / DRAWS <= 0.4
+    """The bound's measurement (analytics.inbox_groups.DISTANCE, bench.inbox_groups), kept
+    honest on the project's own examples."""
+    own = existing_examples()
+    figures = measure(by_intent(list(own), list(own.values())), DRAWS)
+    assert figures["purity"] >= 0.94
+    assert figures["groups_per_message"] <= 0.3
