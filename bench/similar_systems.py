@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import Pipeline, make_pipeline, make_union
+from sklearn.svm import LinearSVC
 
 from nlp.similar import SimilarTicketIndex, Ticket
 
@@ -16,15 +20,27 @@ def top_k(scores: np.ndarray, k: int = K) -> np.ndarray:
     return top[np.argsort(-scores[top], kind="stable")]
 
 
-class OurIndex:
-    """`SimilarTicketIndex`; with `use_labels=False` the tickets carry no category (BM25 only)."""
+def tfidf_categories() -> Pipeline:
+    """The index's category classifier before the sentence encoder: TF-IDF word 1-2-grams and
+    character 2-5-grams, LinearSVC."""
+    features = make_union(
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    )
+    return make_pipeline(features, LinearSVC(C=1.0))
 
-    def __init__(self, use_labels: bool = True) -> None:
+
+class OurIndex:
+    """`SimilarTicketIndex`; with `use_labels=False` the tickets carry no category (BM25 only);
+    `classifier` replaces its category classifier."""
+
+    def __init__(self, use_labels: bool = True, classifier: Any = None) -> None:
         self.use_labels = use_labels
+        self.classifier = classifier
 
     def build(self, texts: Sequence[str], labels: Sequence[str], progress: bool = False) -> None:
         self.labels = labels
-        self.index = SimilarTicketIndex(verbose=progress).fit(
+        self.index = SimilarTicketIndex(verbose=progress, classifier=self.classifier).fit(
             Ticket(str(i), text, f"resolved: {label}", label if self.use_labels else None)
             for i, (text, label) in enumerate(zip(texts, labels, strict=True))
         )
@@ -37,8 +53,6 @@ class TfidfCosine:
     """The plain baseline: scikit-learn TF-IDF on word 1-2-grams, cosine, exhaustive."""
 
     def build(self, texts: Sequence[str], labels: Sequence[str], progress: bool = False) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
         self.labels = labels
         self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), dtype=np.float32)
         self.matrix = self.vectorizer.fit_transform(texts)
@@ -70,6 +84,7 @@ class Bm25s:
 
 SYSTEMS: dict[str, Callable[[], OurIndex | TfidfCosine | Bm25s]] = {
     "similar_index": OurIndex,
+    "similar_index_tfidf_categories": lambda: OurIndex(classifier=tfidf_categories()),
     "similar_index_without_labels": lambda: OurIndex(use_labels=False),
     "tfidf_cosine": TfidfCosine,
     "bm25s": Bm25s,

@@ -23,7 +23,7 @@ from filelock import FileLock
 
 from bot.crm.store.records import HandoffView, ResolvedTicket
 from bot.crm.store.tickets import TicketStore
-from nlp.similar import SimilarTicketIndex, Ticket
+from nlp.similar import EncoderChangedError, SimilarTicketIndex, Ticket
 
 logger = logging.getLogger(__name__)
 STAMP = "meta.json"
@@ -101,13 +101,20 @@ class TicketSearch:
 
     def _load(self) -> None:
         """Load the version the pointer names. A writer may delete it while this reads: then
-        read the pointer again, and keep the last index if that keeps failing."""
+        read the pointer again, and keep the last index if that keeps failing. An index fit
+        on another sentence encoder is rebuilt by a writer; a reader waits for that."""
         for _ in range(LOAD_ATTEMPTS):
             version = self._version()
             if version is None or version == self._loaded_version:
                 return
             try:
                 index = SimilarTicketIndex.load(self.directory / version)
+            except EncoderChangedError:
+                if self.writer:
+                    self.rebuild()
+                    return
+                logger.error("similar-ticket index %s was built for another encoder", version)
+                return
             except (OSError, ValueError):
                 continue
             with self._lock:

@@ -7,9 +7,11 @@ How it ranks. A ticket's score mixes two parts, `label_weight` of the second:
   This is what makes a result explainable: `Match.matched_terms` are the query lemmas that
   added most to it.
 * **Category agreement**: past tickets carry a category in the CRM (an intent, a reason
-  code). A linear classifier (TF-IDF of word 1-2-grams and character 2-5-grams, LinearSVC)
-  is trained on the indexed tickets' categories; a query agrees with a ticket as much as the
-  classifier believes the query belongs to the ticket's category.
+  code). The intent classifier (`nlp.intent`: the sentence encoder beside word and
+  character TF-IDF, a linear SVM) is trained on the indexed tickets' categories; a query
+  agrees with a ticket as much as the classifier believes the query belongs to the ticket's
+  category. A saved index records the encoder its classifier was fit on, and refuses to load
+  under another (`EncoderChangedError`): its writer rebuilds it.
 
 Why both: on BANKING77 lexical matching alone tops out near P@5 0.72, because customers
 describe one problem in different words; the classifier generalises over paraphrases, and
@@ -42,8 +44,15 @@ search), `categories` (the classifier behind category agreement), `lemmas`, `rec
 from __future__ import annotations
 
 from nlp.similar.categories import default_classifier
-from nlp.similar.index import SimilarTicketIndex
+from nlp.similar.index import EncoderChangedError, SimilarTicketIndex
 from nlp.similar.lemmas import ticket_lemmas
 from nlp.similar.records import Match, Ticket
 
-__all__ = ["Match", "SimilarTicketIndex", "Ticket", "default_classifier", "ticket_lemmas"]
+__all__ = [
+    "EncoderChangedError",
+    "Match",
+    "SimilarTicketIndex",
+    "Ticket",
+    "default_classifier",
+    "ticket_lemmas",
+]

@@ -16,7 +16,13 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 from tqdm import tqdm
 
-from nlp.similar.categories import fit_classifier, probabilities, rows_by_label
+from nlp.encoder import encoder_id
+from nlp.similar.categories import (
+    classifier_encoder,
+    fit_classifier,
+    probabilities,
+    rows_by_label,
+)
 from nlp.similar.lemmas import ticket_lemmas
 from nlp.similar.postings import Postings
 from nlp.similar.records import Match, Ticket
@@ -30,6 +36,10 @@ COMMON_TERM_SHARE = 0.05
 AGREEMENT_FLOOR = 0.02
 # Per-ticket arrays written by `save`, each to `<name>.npy` (the attribute is `<name>_`).
 _ARRAYS = ("doc_freq", "labels", "agreement_class", "agreement_weight")
+
+
+class EncoderChangedError(ValueError):
+    """A saved index's classifier was fit on embeddings this sentence encoder does not make."""
 
 
 @dataclass
@@ -61,7 +71,7 @@ class SimilarTicketIndex(BaseEstimator):
         of BANKING77's training set.
     temperature:
         Turns a classifier's decision scores into probabilities (softmax of score x
-        temperature) when it has no `predict_proba`.
+        temperature); a classifier without decision scores gives its `predict_proba`.
     classifier:
         Any scikit-learn classifier over space-joined lemmas; None uses
         `default_classifier()`. It is cloned and fitted on the labelled tickets.
@@ -184,6 +194,7 @@ class SimilarTicketIndex(BaseEstimator):
             "avg_length": self.avg_length_,
             "classes": self.classes_,
             "terms": self.terms_,
+            "encoder": classifier_encoder(self.classifier_),
         }
         (staging / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), "utf-8")
         joblib.dump((self.classifier, self.classifier_), staging / "classifier.joblib")
@@ -202,6 +213,11 @@ class SimilarTicketIndex(BaseEstimator):
         if meta["format_version"] != FORMAT_VERSION:
             raise ValueError(
                 f"{path}: index format {meta['format_version']}, expected {FORMAT_VERSION}"
+            )
+        if meta.get("encoder") not in (None, encoder_id()):
+            raise EncoderChangedError(
+                f"{path}: its classifier was fit on another sentence encoder's embeddings; "
+                "rebuild it (crm reindex)"
             )
         classifier, fitted = joblib.load(path / "classifier.joblib")
         index = cls(classifier=classifier, **meta["params"])

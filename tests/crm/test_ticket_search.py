@@ -162,3 +162,26 @@ def test_two_writer_processes_racing_lose_no_ticket(
     assert sorted(p.name for p in directory.iterdir()) == sorted(
         ["meta.json", "writer.lock", final._loaded_version]
     )
+
+
+def test_an_index_built_for_another_encoder_is_rebuilt_by_the_writer_only(
+    seeded_store: CRMStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog
+) -> None:
+    import nlp.similar.categories
+    import nlp.similar.index
+
+    writer = TicketSearch(seeded_store.tickets, tmp_path / "index", writer=True)
+    writer.rebuild()
+    built = (tmp_path / "index" / "meta.json").read_text()
+    for module in (nlp.similar.index, nlp.similar.categories):
+        monkeypatch.setattr(module, "encoder_id", lambda: "another-encoder")
+    reader = TicketSearch(seeded_store.tickets, tmp_path / "index")
+    assert reader.query("my top up keeps failing", k=1) == []
+    assert "built for another encoder" in caplog.text
+    assert (tmp_path / "index" / "meta.json").read_text() == built
+
+    fresh_writer = TicketSearch(seeded_store.tickets, tmp_path / "index", writer=True)
+    [best] = fresh_writer.query("my top up keeps failing", k=1)
+    assert "top up" in best["text"].lower()
+    assert (tmp_path / "index" / "meta.json").read_text() != built
+    assert reader.query("my top up keeps failing", k=1)[0]["ticket_id"] == best["ticket_id"]

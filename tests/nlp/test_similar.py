@@ -9,8 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import make_pipeline
+from sklearn.svm import LinearSVC
 
-from nlp.similar import SimilarTicketIndex, Ticket, ticket_lemmas
+from nlp.similar import EncoderChangedError, SimilarTicketIndex, Ticket, ticket_lemmas
 from nlp.text import lemmas
 
 BANKING77 = Path(__file__).resolve().parents[2].parent / "shared" / "datasets" / "banking77"
@@ -208,3 +211,22 @@ def test_category_agreement_beats_lexical_matching_on_banking77() -> None:
     lexical = precision_at_5(SimilarTicketIndex(label_weight=0.0).fit(tickets))
     assert mixed > 0.8
     assert mixed > lexical + 0.05
+
+
+def test_an_index_saved_under_another_sentence_encoder_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its classifier's scores mean nothing on other embeddings; one without the encoder
+    (a TF-IDF classifier) loads under any."""
+    import nlp.similar.categories
+    import nlp.similar.index
+
+    SimilarTicketIndex().fit(TICKETS).save(tmp_path / "encoded")
+    tfidf = make_pipeline(TfidfVectorizer(), LinearSVC())
+    SimilarTicketIndex(classifier=tfidf).fit(TICKETS).save(tmp_path / "tfidf")
+    assert SimilarTicketIndex.load(tmp_path / "encoded").query("pin blocked", k=1)
+    for module in (nlp.similar.index, nlp.similar.categories):
+        monkeypatch.setattr(module, "encoder_id", lambda: "another-encoder")
+    with pytest.raises(EncoderChangedError, match="crm reindex"):
+        SimilarTicketIndex.load(tmp_path / "encoded")
+    assert SimilarTicketIndex.load(tmp_path / "tfidf").query("pin blocked", k=1)
