@@ -21,6 +21,7 @@ SECTIONS = (
     "soak",
     "turns_before",
     "turns",
+    "turns_workers",
     "graph_runner",
     "turn_cost",
 )
