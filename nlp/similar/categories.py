@@ -22,8 +22,8 @@ from nlp.similar.records import Ticket
 def default_classifier() -> IntentClassifier:
     """The intent classifier on space-joined lemmas, uncalibrated: the index turns its scores
     into probabilities with its own temperature. The classifier's calibration, fitted on the
-    indexed tickets, slows the build, and on a handful of tickets it was far too sure (one
-    category at 0.88 for a request none of them was about)."""
+    indexed tickets, slows the build, and on a handful of tickets it was far too sure of a
+    category for a request none of them was about."""
     return IntentClassifier(calibration_folds=0)
 
 
