@@ -40,6 +40,11 @@ _SECOND_POSSESSIVE = {"your", "yours"}
 _PLURAL_PERSON = {"we", "us", "ourselves"}
 # What a customer's "your" means when they write to the bot: the bot owns no rates or app.
 _BUSINESS = "the company"
+# ...except what the bot itself says and offers: "your question", "your answers".
+_BOTS_OWN = word_set(
+    "question questions answer answers reply replies response responses message messages "
+    "menu menus option options button buttons suggestion suggestions name link links"
+)
 # After an auxiliary, "I" or "you" is an inverted subject ("can I have", "do you know"), and
 # after a preposition or a verb "you" is an object: no verb agreement follows either.
 _AUXILIARIES = word_set(
@@ -153,7 +158,9 @@ def third_person(tokens: list[Token], speaker: str, addressee: str, support: boo
         elif addressee and low in _SECOND_POSSESSIVE:
             # "you can change your address": the possessive is the subject's own, as with "my".
             own = support and clause and addressee_is_subject
-            owner = _BUSINESS if support and addressee == "the bot" else addressee
+            following = tokens[k + 1].text.lower() if k + 1 < len(tokens) else ""
+            business = speaker == "the customer" and addressee == "the bot"
+            owner = _BUSINESS if support and business and following not in _BOTS_OWN else addressee
             words.append(["their" if own else f"{owner}'s", space])
             subject = False
         elif addressee and not support and low in _PLURAL_PERSON:

@@ -159,3 +159,16 @@ def test_a_customers_your_to_the_bot_means_the_company_and_to_an_agent_the_agent
         Turn("customer", "Could your manager call me back tomorrow?", "x", ()),
     ]
     assert "the agent's manager" in ThreadSummarizer().summarize(to_agent).text
+
+
+@pytest.mark.parametrize(
+    ("said", "reads"),
+    [
+        ("I do not understand your question about my card.", "the bot's question"),
+        ("Your answers are useless, my card was stolen.", "the bot's answers"),
+    ],
+)
+def test_what_the_bot_itself_says_stays_the_bots(said: str, reads: str) -> None:
+    text = ThreadSummarizer().summarize([Turn("customer", said, "x", ())]).text
+    assert reads in text
+    assert "the company's" not in text
