@@ -80,6 +80,12 @@ def test_texts_without_words_still_get_groups() -> None:
     assert group(items("🙂", "🙂"))[0]["size"] == 2
 
 
+def test_different_emoji_are_different_requests() -> None:
+    """The encoder reads every emoji as one unknown token; they must not merge on that."""
+    groups = group(items("👍", "😡", "🙏", "", "   ", "👍"))
+    assert sorted(texts_of(groups)) == sorted([[""], ["   "], ["🙏"], ["👍", "👍"], ["😡"]])
+
+
 def test_rewordings_that_share_no_word_share_a_group() -> None:
     """The sentence encoder's part: TF-IDF alone keeps these two apart."""
     given = items(
