@@ -6,6 +6,7 @@ handoff is about what came after the first was resolved, not the first again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -23,6 +24,8 @@ from nlp.sentiment import (
     trend,
 )
 from nlp.summarize import ThreadSummarizer, Turn
+
+logger = logging.getLogger(__name__)
 
 INTERNAL_SLOTS = {"requested_slot", "session_started_metadata"}
 SIMILAR_TICKETS = 3
@@ -99,6 +102,18 @@ def customer_card(
     }
 
 
+def similar_tickets(search: TicketSearch, request: str) -> list[dict[str, Any]]:
+    """Past tickets like the request; none when the index cannot answer (its encoder did not
+    load, say): they help the agent, and must never keep the customer from reaching one."""
+    if not request:
+        return []
+    try:
+        return search.query(request, SIMILAR_TICKETS)
+    except Exception:
+        logger.exception("no similar tickets for this handoff: the index did not answer")
+        return []
+
+
 def build_packet(
     view: TrackerView,
     reason: HandoffReason,
@@ -139,6 +154,6 @@ def build_packet(
             customer_id,
             is_complaining([score.intent for score in view.intents], sentiments, reason),
         ),
-        "similar_tickets": search.query(request, SIMILAR_TICKETS) if request else [],
+        "similar_tickets": similar_tickets(search, request),
         "reason": reason,
     }

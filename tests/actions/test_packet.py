@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from actions.packet import build_packet
+from actions.packet import build_packet, similar_tickets
 from actions.tracker_view import read_tracker
 from analytics.thresholds import WITHHELD_AT_RISK, WITHHELD_COMPLAINING
 from bot.crm.enums import HandoffReason
@@ -211,3 +211,22 @@ def test_no_hints_for_a_complaining_or_at_risk_customer(store: CRMStore) -> None
     at_risk = packet(CALM, store, customer_id=2)["customer"]
     assert at_risk["cross_sell"] == {"hints": [], "withheld": WITHHELD_AT_RISK}
     assert at_risk["segment"] == "High value, at risk" and at_risk["strategy"]["priority"] == 1
+
+
+def test_a_handoff_gets_its_packet_when_the_ticket_index_cannot_answer(
+    seeded_store: CRMStore, tmp_path, monkeypatch, caplog
+) -> None:
+    import nlp.intent
+    from bot.crm.ticket_search import TicketSearch
+    from nlp.encoder import ModelFilesError
+
+    search = TicketSearch(seeded_store.tickets, tmp_path / "index", writer=True)
+    search.rebuild()
+    assert similar_tickets(search, "my top up keeps failing")
+
+    def no_encoder() -> None:
+        raise ModelFilesError("the model package is not installed")
+
+    monkeypatch.setattr(nlp.intent, "shared_encoder", no_encoder)
+    assert similar_tickets(search, "my top up keeps failing") == []
+    assert "the index did not answer" in caplog.text
