@@ -31,7 +31,8 @@ STAMP = "meta.json"
 LOCK = "writer.lock"
 VERSION_PREFIX = "v-"
 LOCK_TIMEOUT_S = 300.0
-"""A rebuild of every resolved ticket takes seconds; a writer waiting longer finds it stuck."""
+"""A rebuild of every resolved ticket takes about a minute for 10,000 of them (its classifier
+encodes each; docs/benchmarks.md, "Similar tickets"); a writer waiting longer finds it stuck."""
 LOAD_ATTEMPTS = 3
 DUPLICATE_HEADROOM = 4
 
@@ -54,6 +55,7 @@ class TicketSearch:
         self._lock = threading.Lock()
         self._index: SimilarTicketIndex | None = None
         self._loaded_version: str | None = None
+        self._refused_version: str | None = None
         self._file_lock = FileLock(directory / LOCK, timeout=LOCK_TIMEOUT_S)
 
     def _version(self) -> str | None:
@@ -102,25 +104,32 @@ class TicketSearch:
     def _load(self) -> None:
         """Load the version the pointer names. A writer may delete it while this reads: then
         read the pointer again, and keep the last index if that keeps failing. An index fit
-        on another sentence encoder is rebuilt by a writer; a reader waits for that."""
+        for another sentence encoder (or saved before indexes named theirs) is rebuilt by a
+        writer, once; a reader waits for that, and says so once per such version."""
         for _ in range(LOAD_ATTEMPTS):
             version = self._version()
-            if version is None or version == self._loaded_version:
+            if version is None or version in (self._loaded_version, self._refused_version):
                 return
             try:
                 index = SimilarTicketIndex.load(self.directory / version)
-            except EncoderChangedError:
-                if self.writer:
-                    self.rebuild()
-                    return
-                logger.error("similar-ticket index %s was built for another encoder", version)
-                return
+            except EncoderChangedError as error:
+                self._refuse(version, error)
+                continue
             except (OSError, ValueError):
                 continue
             with self._lock:
                 self._index, self._loaded_version = index, version
             return
         logger.warning("similar-ticket index is being rewritten; using the last one")
+
+    def _refuse(self, version: str, error: EncoderChangedError) -> None:
+        if not self.writer:
+            self._refused_version = version
+            logger.warning("similar-ticket index not used until its writer rebuilds it: %s", error)
+            return
+        with self._writing():
+            if self._version() == version:  # not rebuilt by another writer meanwhile
+                self.rebuild()
 
     def _current(self) -> SimilarTicketIndex | None:
         """The newest saved index; only a writer builds one when none exists yet."""

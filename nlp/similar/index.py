@@ -68,7 +68,8 @@ class SimilarTicketIndex(BaseEstimator):
     label_weight:
         Share of the score that comes from category agreement (the rest is lexical); ignored
         when no classifier could be trained. 0.7 and `temperature` 3 were chosen on a split
-        of BANKING77's training set.
+        of BANKING77's training set with the TF-IDF classifier the index had before the
+        encoder's, and kept.
     temperature:
         Turns a classifier's decision scores into probabilities (softmax of score x
         temperature); a classifier without decision scores gives its `predict_proba`.
@@ -214,7 +215,12 @@ class SimilarTicketIndex(BaseEstimator):
             raise ValueError(
                 f"{path}: index format {meta['format_version']}, expected {FORMAT_VERSION}"
             )
-        if meta.get("encoder") not in (None, encoder_id()):
+        if "encoder" not in meta:
+            raise EncoderChangedError(
+                f"{path}: saved before indexes recorded their sentence encoder; rebuild it "
+                "(crm reindex) for the encoder's category classifier"
+            )
+        if meta["encoder"] not in (None, encoder_id()):
             raise EncoderChangedError(
                 f"{path}: its classifier was fit on another sentence encoder's embeddings; "
                 "rebuild it (crm reindex)"

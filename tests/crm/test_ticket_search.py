@@ -177,7 +177,8 @@ def test_an_index_built_for_another_encoder_is_rebuilt_by_the_writer_only(
         monkeypatch.setattr(module, "encoder_id", lambda: "another-encoder")
     reader = TicketSearch(seeded_store.tickets, tmp_path / "index")
     assert reader.query("my top up keeps failing", k=1) == []
-    assert "built for another encoder" in caplog.text
+    assert reader.query("my card never came", k=1) == []
+    assert caplog.text.count("not used until its writer rebuilds it") == 1
     assert (tmp_path / "index" / "meta.json").read_text() == built
 
     fresh_writer = TicketSearch(seeded_store.tickets, tmp_path / "index", writer=True)
@@ -185,3 +186,25 @@ def test_an_index_built_for_another_encoder_is_rebuilt_by_the_writer_only(
     assert "top up" in best["text"].lower()
     assert (tmp_path / "index" / "meta.json").read_text() != built
     assert reader.query("my top up keeps failing", k=1)[0]["ticket_id"] == best["ticket_id"]
+
+
+def test_an_index_saved_before_indexes_named_their_encoder_is_rebuilt_at_setup(
+    seeded_store: CRMStore, tmp_path: Path
+) -> None:
+    """`bot.setup` prunes the index at every start: that is where a writer meets it."""
+    import json
+
+    writer = TicketSearch(seeded_store.tickets, tmp_path / "index", writer=True)
+    writer.rebuild()
+    version = json.loads((tmp_path / "index" / "meta.json").read_text())["current"]
+    meta_path = tmp_path / "index" / version / "meta.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["encoder"]
+    meta_path.write_text(json.dumps(meta))
+
+    reader = TicketSearch(seeded_store.tickets, tmp_path / "index")
+    assert reader.query("my top up keeps failing", k=1) == []
+    assert TicketSearch(seeded_store.tickets, tmp_path / "index", writer=True).prune() == 0
+    rebuilt = json.loads((tmp_path / "index" / "meta.json").read_text())["current"]
+    assert rebuilt != version
+    assert "top up" in reader.query("my top up keeps failing", k=1)[0]["text"].lower()
