@@ -147,11 +147,15 @@ def rescore(datasets: dict[str, Any], fallback: dict[str, float]) -> None:
 
 
 def warm_encoder() -> dict[str, Any]:
-    """Load the shared sentence encoder once, before anything is timed (its first use may
-    build the int8 ONNX model); how long that took, and its thread setting."""
-    from nlp.encoder import shared_encoder
+    """Load the shared sentence encoders once, before anything is timed (MiniLM's first use
+    may build the int8 ONNX model); how long that took, and MiniLM's thread setting."""
+    from nlp.encoder import shared_encoder, shared_universal_encoder
 
-    _, seconds = timed(lambda: shared_encoder().encode(["warm up"]))
+    def load_both() -> None:
+        shared_encoder().encode(["warm up"])
+        shared_universal_encoder().encode(["warm up"])
+
+    _, seconds = timed(load_both)
     return {
         "load_seconds": seconds,
         "threads_env": os.environ.get("CRM_ENCODER_THREADS", "(unset: the encoder's default)"),

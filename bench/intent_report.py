@@ -50,6 +50,7 @@ accuracy (ensemble of fold models).
 """
 SHOWN_SETTINGS = (
     "embedding_weight",
+    "universal_weight",
     "lemmas",
     "word_ngram_range",
     "char_ngram_range",
@@ -270,7 +271,7 @@ def encoder_note(d: dict[str, Any]) -> str:
     if not encoder:
         return ""
     return (
-        f" The sentence encoder was loaded once before anything was timed "
+        f" The sentence encoders were loaded once before anything was timed "
         f"({encoder['load_seconds']:.1f} s); `CRM_ENCODER_THREADS`: {encoder['threads_env']}."
     )
 

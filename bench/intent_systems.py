@@ -35,6 +35,7 @@ COMPONENT_MODULE = "nlp.rasa_components."
 # dropped (before the embedding existed there was no `embedding_weight`, and so on).
 TODAY_SETTINGS: dict[str, Any] = {
     "embedding_weight": 0.0,
+    "universal_weight": 0.0,
     "word_ngram_range": (1, 2),
     "char_ngram_range": (1, 4),
     "sublinear_tf": True,
@@ -47,7 +48,8 @@ SYSTEMS = ("baseline", "today", "product")
 LABELS = {
     "baseline": "TF-IDF + LinearSVC (defaults)",
     "today": "today's classifier (lemmas, char 1-4, C=1, no embedding)",
-    "product": "product classifier (MiniLM embedding + TF-IDF, `IntentClassifier()` defaults)",
+    "product": "product classifier (MiniLM and USE embeddings + TF-IDF, `IntentClassifier()` "
+    "defaults)",
 }
 
 

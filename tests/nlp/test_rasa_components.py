@@ -157,7 +157,13 @@ def test_defaults_follow_the_estimator_and_the_encoder_is_not_persisted(
 
 
 def test_previous_classifier_is_one_config_away(storage, resource, context, training_data) -> None:
-    previous = {"embedding_weight": 0, "lemmas": True, "char_ngram_range": [1, 4], "C": 1.0}
+    previous = {
+        "embedding_weight": 0,
+        "universal_weight": 0,
+        "lemmas": True,
+        "char_ngram_range": [1, 4],
+        "C": 1.0,
+    }
     classifier = _create(storage, resource, context, **previous)
     classifier.train(training_data)
     params = classifier.model.get_params()
@@ -180,10 +186,12 @@ def test_loading_for_parsing_keeps_blas_to_one_thread(
 
 def test_fingerprint_changes_with_the_encoder_when_embeddings_are_used(monkeypatch) -> None:
     default = SemanticIntentClassifier.get_default_config()
-    without = {**default, "embedding_weight": 0}
+    without = {**default, "embedding_weight": 0, "universal_weight": 0}
+    universal_only = {**default, "embedding_weight": 0}
     before = SemanticIntentClassifier.fingerprint_addon(default)
     before_without = SemanticIntentClassifier.fingerprint_addon(without)
     assert encoder_id() in before
+    assert encoder_id() in SemanticIntentClassifier.fingerprint_addon(universal_only)
     monkeypatch.setattr(nlp.rasa_components, "encoder_id", lambda: "another-encoder")
     assert SemanticIntentClassifier.fingerprint_addon(default) != before
     assert SemanticIntentClassifier.fingerprint_addon({}) != before
@@ -204,6 +212,15 @@ def test_model_made_with_another_encoder_is_refused(
     assert encoder_id() in str(refused.value) and "another-encoder" in str(refused.value)
 
 
+def test_model_with_only_the_universal_embedding_is_refused_by_another_encoder(
+    storage, resource, context, training_data, monkeypatch
+) -> None:
+    _create(storage, resource, context, embedding_weight=0).train(training_data)
+    monkeypatch.setattr(nlp.rasa_components, "encoder_id", lambda: "another-encoder")
+    with pytest.raises(EncoderMismatchError, match="crm train"):
+        SemanticIntentClassifier.load({}, storage, resource, context)
+
+
 def test_model_without_a_recorded_encoder_is_refused(
     storage, resource, context, training_data
 ) -> None:
@@ -217,7 +234,7 @@ def test_model_without_a_recorded_encoder_is_refused(
 def test_model_without_embeddings_loads_whatever_the_encoder(
     storage, resource, context, training_data, monkeypatch
 ) -> None:
-    _create(storage, resource, context, embedding_weight=0).train(training_data)
+    _create(storage, resource, context, embedding_weight=0, universal_weight=0).train(training_data)
     monkeypatch.setattr(nlp.rasa_components, "encoder_id", lambda: "another-encoder")
     loaded = SemanticIntentClassifier.load({}, storage, resource, context)
     [message] = loaded.process(_messages(["my card was stolen"]))
