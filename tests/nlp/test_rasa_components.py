@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import copy
+import importlib
 from pathlib import Path
 
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
+from rasa.engine.training import fingerprinting
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from threadpoolctl import threadpool_info, threadpool_limits
@@ -239,3 +241,15 @@ def test_model_without_embeddings_loads_whatever_the_encoder(
     loaded = SemanticIntentClassifier.load({}, storage, resource, context)
     [message] = loaded.process(_messages(["my card was stolen"]))
     assert message.get("intent")["name"] == "lost_or_stolen_card"
+
+
+def test_rasa_can_fingerprint_the_component_and_import_what_it_requires() -> None:
+    """Rasa reads each required package's version by distribution name when fingerprinting,
+    and imports it by module name when validating: a name either cannot find fails every
+    `rasa train`."""
+    config = SemanticIntentClassifier.get_default_config()
+    first = fingerprinting.calculate_fingerprint_key(SemanticIntentClassifier, config, {})
+    changed = {**config, "universal_weight": 0}
+    assert fingerprinting.calculate_fingerprint_key(SemanticIntentClassifier, changed, {}) != first
+    for package in SemanticIntentClassifier.required_packages():
+        importlib.import_module(package)
