@@ -3,10 +3,11 @@ labels and loads the model into the running Rasa server, which then answers thos
 right: no restart.
 
 "how do I swap the secret number on my card" asks how to change a PIN; the model trained on
-data/ reads it as compromised_card (0.65, above the 0.59 fallback threshold), so the bot
+data/ reads it as compromised_card (0.65, above the 0.49 fallback threshold), so the bot
 starts blocking the card. Questions about safety deposit boxes are no intent of the domain
-(loans are: `other_products`): the bot falls back, and a supervisor creates the intent
-`ask_deposit_box` with its answer from three of them.
+(loans are: `other_products`): the bot falls back or guesses with little confidence (one of
+them reads as a cash top-up at 0.56), and a supervisor creates the intent `ask_deposit_box`
+with its answer from three of them.
 The inbox collects all four (fallbacks, and answers given with less than 0.7 confidence).
 """
 
@@ -18,7 +19,7 @@ import pytest
 import yaml
 
 from bot.crm.database import create_crm_engine
-from bot.crm.store.nlu_inbox import InboxStore
+from bot.crm.store.nlu_inbox import LOW_CONFIDENCE, InboxStore
 from bot.jobs.retrain import load_into_rasa
 from bot.settings import PROJECT_ROOT
 from bot.training import ensure_model
@@ -81,7 +82,9 @@ def test_labelled_messages_are_answered_right_after_retraining(stack: Stack) -> 
     asked = [MISREAD, *BOXES]
     before = {text: stack.say(f"e2e-retrain-before-{n}", text) for n, text in enumerate(asked)}
     wrong = [stored_customer_message(stack, f"e2e-retrain-before-{n}") for n in range(len(asked))]
-    assert [m["intent"] for m in wrong] == [WRONG_INTENT, *["nlu_fallback"] * len(BOXES)]
+    assert wrong[0]["intent"] == WRONG_INTENT
+    for box in wrong[1:]:  # not understood: fallen back, or a guess the inbox collects
+        assert box["intent"] == "nlu_fallback" or box["confidence"] < LOW_CONFIDENCE, box
     assert domain_answer("utter_change_pin") not in [r.get("text") for r in before[MISREAD]]
 
     engine = create_crm_engine(stack.settings.database_url)

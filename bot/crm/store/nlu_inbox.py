@@ -27,9 +27,9 @@ from bot.training import domain_intents
 
 LOW_CONFIDENCE = 0.7
 """Answers the model gave with less confidence than this are collected. Below the fallback
-threshold (0.59, config.yml) the bot already falls back; the intent model's confidences are
-calibrated (docs/benchmarks.md: ECE 0.02-0.04), so an answer given at 0.59-0.7 is wrong about
-one time in three: the near misses most worth a supervisor's label."""
+threshold (0.49, config.yml) the bot already falls back; the intent model's confidences are
+calibrated (docs/benchmarks.md: ECE 0.02-0.04), so an answer given just under 0.7 is wrong
+about one time in three: the near misses most worth a supervisor's label."""
 
 FALLBACK_INTENT = "nlu_fallback"
 
