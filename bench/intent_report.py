@@ -23,7 +23,7 @@ TUNED_ON = {
     "best average of BANKING77's and HWU64's validation splits among a handful of settings "
     "within 0.2 points of each other, and dropping spaCy lemmas was decided on both; the "
     "Universal Sentence Encoder's weight (1.25) was the best mean of 4-fold splits of both "
-    "`train.csv` files (it added 0.3 points on each). Today's classifier and the baseline were "
+    "`train.csv` files (it helped on both). Today's classifier and the baseline were "
     "never tuned on it",
 }
 UNTUNED = (

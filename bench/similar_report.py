@@ -6,7 +6,7 @@ TARGETS = {"p_at_5": 0.85, "mrr_at_10": 0.90, "p95_ms_at_scale": 50.0, "build_s_
 NAMES = {
     "similar_index": "`SimilarTicketIndex` (BM25 on lemmas + category agreement)",
     "similar_index_tfidf_categories": "`SimilarTicketIndex` with the TF-IDF category "
-    "classifier it had before the sentence encoder",
+    "classifier it had before the sentence encoders",
     "similar_index_without_labels": "`SimilarTicketIndex`, tickets without categories (BM25)",
     "tfidf_cosine": "baseline: TF-IDF word 1-2-grams, cosine",
     "bm25s": "baseline: BM25 (`bm25s`, defaults)",
@@ -63,7 +63,7 @@ def markdown(result: dict, command: str) -> str:
         f"{ours['mrr_at_10'] - bm25['mrr_at_10']:+.3f} against them. Without categories the "
         "index is BM25 on lemmas, on a par with `bm25s`; the category agreement is what lifts "
         "it (the classifier is trained on the indexed training tickets only). The category "
-        "classifier is the intent classifier's (sentence encoder beside TF-IDF); with the "
+        "classifier is the intent classifier's (two sentence encoders beside TF-IDF); with the "
         f"TF-IDF one it had before, P@5 is {before['p_at_5']:.3f} and MRR@10 "
         f"{before['mrr_at_10']:.3f} in this run, and a build takes "
         f"{before['build_s']:.1f} s against {ours['build_s']:.1f} s.",

@@ -21,7 +21,7 @@ def top_k(scores: np.ndarray, k: int = K) -> np.ndarray:
 
 
 def tfidf_categories() -> Pipeline:
-    """The index's category classifier before the sentence encoder: TF-IDF word 1-2-grams and
+    """The index's category classifier before the sentence encoders: TF-IDF word 1-2-grams and
     character 2-5-grams, LinearSVC."""
     features = make_union(
         TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
