@@ -1,8 +1,8 @@
 """Messages the bot may have misunderstood, grouped by what they say, so a supervisor labels
 a group of look-alikes at once instead of one message after another.
 
-Two distances, averaged: the sentence encoder's (`nlp.encoder`, the one the intent classifier
-uses), which carries meaning across rewordings that share no word ("take cash out" / "withdraw
+Two distances, averaged: MiniLM's (`nlp.encoder`, one of the intent classifier's two encoders),
+which carries meaning across rewordings that share no word ("take cash out" / "withdraw
 money"), and TF-IDF's over word 1-2-grams (what the message is about) and character 2-4-grams
 within words (typos, plurals and inflections the words miss), each block normalised and
 weighted equally. Then agglomerative clustering with average linkage under a distance bound.

@@ -127,8 +127,11 @@ def _input_files(root: Path) -> list[Path]:
 
 
 def fingerprint(root: Path = PROJECT_ROOT, extra: list[Path] | None = None) -> str:
-    """A hash of everything that shapes the model: its inputs, imports and Rasa's version."""
-    digest = hashlib.sha256(version("rasa").encode())
+    """A hash of everything that shapes the model: its inputs, imports, Rasa's version and the
+    sentence encoders' id (a new encoder package or onnxruntime makes Rasa refuse the model)."""
+    from nlp.encoder import encoder_id  # onnxruntime: only for the callers that train
+
+    digest = hashlib.sha256(f"{version('rasa')};encoders={encoder_id()}".encode())
     for path in _input_files(root) + list(extra or []):
         digest.update(
             str(path.relative_to(root) if path.is_relative_to(root) else path.name).encode()

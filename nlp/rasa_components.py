@@ -196,9 +196,7 @@ class SemanticIntentClassifier(RasaIntentClassifier, GraphComponent):
             )
             return cls.create(config, model_storage, resource, execution_context)
         trained_with = _recorded_encoder(encoder_record)
-        # A model pickled before the Universal Sentence Encoder has no universal_weight; it was
-        # fit on MiniLM's embeddings, whose recorded id no longer matches, and is refused here.
-        if model.embedding_weight or getattr(model, "universal_weight", 0):
+        if model.uses_encoders():
             current = encoder_id()
             if trained_with != current:
                 raise EncoderMismatchError(

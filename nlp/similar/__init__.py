@@ -7,10 +7,10 @@ How it ranks. A ticket's score mixes two parts, `label_weight` of the second:
   This is what makes a result explainable: `Match.matched_terms` are the query lemmas that
   added most to it.
 * **Category agreement**: past tickets carry a category in the CRM (an intent, a reason
-  code). The intent classifier (`nlp.intent`: the sentence encoder beside word and
-  character TF-IDF, a linear SVM) is trained on the indexed tickets' categories; a query
+  code). The intent classifier (`nlp.intent`: two sentence encoders beside word
+  and character TF-IDF, a linear SVM) is trained on the indexed tickets' categories; a query
   agrees with a ticket as much as the classifier believes the query belongs to the ticket's
-  category. A saved index records the encoder its classifier was fit on, and refuses to load
+  category. A saved index records the encoders its classifier was fit on, and refuses to load
   under another (`EncoderChangedError`): its writer rebuilds it.
 
 Why both: on BANKING77 lexical matching alone tops out near P@5 0.72, because customers

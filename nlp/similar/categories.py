@@ -1,9 +1,9 @@
 """Category agreement: a classifier over ticket lemmas, trained on the indexed tickets.
 
 A query agrees with a ticket as much as the classifier believes the query belongs to the
-ticket's category. The default is the intent classifier's (`nlp.intent`: the sentence encoder
-beside word and character TF-IDF), which generalises over paraphrases better than TF-IDF
-alone: P@5 0.936 against 0.915 on BANKING77 (docs/benchmarks.md, "Similar tickets").
+ticket's category. The default is the intent classifier's (`nlp.intent`: two sentence encoders
+beside word and character TF-IDF), which generalises over paraphrases better than TF-IDF alone
+(docs/benchmarks.md, "Similar tickets").
 """
 
 from __future__ import annotations

@@ -213,3 +213,11 @@ def test_term_weights_refuse_settings_they_do_not_reproduce() -> None:
     vectorizer = TfidfVectorizer(norm="l1").fit(TEXTS)
     with pytest.raises(ValueError, match="l2"):
         TermWeights.of(vectorizer)
+
+
+def test_a_model_pickled_before_the_second_encoder_loads_without_it() -> None:
+    model = IntentClassifier(embedding_weight=0, universal_weight=0).fit(TEXTS, LABELS)
+    del model.universal_weight  # as pickled before the parameter existed
+    restored = pickle.loads(pickle.dumps(model))
+    assert restored.universal_weight == 0.0 and not restored.uses_encoders()
+    assert restored.predict(["my card got stolen"])[0] == "lost_or_stolen_card"

@@ -35,7 +35,11 @@ def test_long_texts_are_cut_and_empty_input_gives_no_rows(encoder: UniversalEnco
         encoder.encode([start + "x" * 5000]), encoder.encode([start]), atol=1e-6
     )
     assert encoder.encode([]).shape == (0, DIMENSION)
-    assert encoder.encode(["", "🙂"]).shape == (2, DIMENSION)
+    odd = encoder.encode(["", "🙂", "   "])
+    assert odd.shape == (3, DIMENSION) and np.isfinite(odd).all()
+    np.testing.assert_allclose(np.linalg.norm(odd, axis=1), 1.0, rtol=1e-5)
+    with pytest.raises(TypeError, match="not one string"):
+        encoder.encode("one string")
 
 
 def test_a_file_other_than_the_expected_one_is_refused(monkeypatch) -> None:
