@@ -71,19 +71,19 @@ class RasaClient:
         conversation_id: str,
         message: dict[str, object],
         timeout: aiohttp.ClientTimeout = TIMEOUT,
-    ) -> bool:
+    ) -> None:
         """Push an agent's message (`text`, `agent`, `message_id`, `seq`) into the customer's
-        widget; True if a widget was connected (one that was not fetches it on reconnect)."""
+        widget, in whichever Rasa process holds its socket; a widget that is not connected
+        fetches it when it reconnects."""
         body = json.dumps({**message, "conversation_id": conversation_id})
         data = body.encode()  # signed and sent as the same bytes
         signature = sign(self.settings.key_for(KeyPurpose.AGENT_MESSAGE), data)
-        reply = await self._post(
+        await self._post(
             "/webhooks/socketio/agent_message",
             data,
             headers={SIGNATURE_HEADER: signature},
             timeout=timeout,
         )
-        return bool(reply.get("delivered")) if isinstance(reply, dict) else False
 
     async def resume(self, conversation_id: str, timeout: aiohttp.ClientTimeout = TIMEOUT) -> None:
         """Let the bot answer again (Rasa's ConversationResumed).

@@ -14,9 +14,12 @@ import unicodedata
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.json_input import InputError
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
 
 MAX_BODY_BYTES = 32 * 1024
 MAX_SENDER_CHARS = 128
@@ -156,7 +159,7 @@ class RateLimiter:
     def __len__(self) -> int:
         return len(self._buckets)
 
-    def check(self, key: str) -> None:
+    async def check(self, key: str) -> None:
         """Spend one token of `key`'s bucket, or raise RateLimited saying when one will be back."""
         now = self.clock()
         tokens, updated = self._buckets.pop(key, (float(self.burst), now))
@@ -169,14 +172,37 @@ class RateLimiter:
             raise RateLimited(max(1, math.ceil((1.0 - tokens) / self.rate_per_s)))
 
 
+class KeyedLimiter(Protocol):
+    """A token bucket per key: this process's RateLimiter or shared_limits' Redis one."""
+
+    async def check(self, key: str) -> None: ...
+
+
 @dataclass
 class CustomerRateLimits:
-    """The customer channels' two limits: per client address, then per conversation."""
+    """The customer channels' two limits: per client address, then per conversation.
 
-    per_ip: RateLimiter = field(default_factory=lambda: RateLimiter(*PER_IP_RATE))
-    per_sender: RateLimiter = field(default_factory=lambda: RateLimiter(*PER_SENDER_RATE))
+    In this process's memory by default; `from_settings` picks buckets in Redis when there
+    is one, so that every Rasa process (Sanic workers, servers) counts against the same limit.
+    """
 
-    def check(self, sender: str, ip: str) -> None:
+    per_ip: KeyedLimiter = field(default_factory=lambda: RateLimiter(*PER_IP_RATE))
+    per_sender: KeyedLimiter = field(default_factory=lambda: RateLimiter(*PER_SENDER_RATE))
+
+    @staticmethod
+    def from_settings(settings: Settings) -> CustomerRateLimits:
+        """Shared through Redis when `settings.redis_url` is set, else this process's own."""
+        if settings.redis_url is None:
+            return CustomerRateLimits()
+        # Imported here: shared_limits builds on this module (and redis is needed only here).
+        from bot.rasa_plugins.shared_limits import SharedCustomerRateLimits
+
+        return SharedCustomerRateLimits(settings.redis_url)
+
+    async def check(self, sender: str, ip: str) -> None:
         """Raise RateLimited when this address or this conversation sends too fast."""
-        self.per_ip.check(ip)
-        self.per_sender.check(sender)
+        await self.per_ip.check(ip)
+        await self.per_sender.check(sender)
+
+    async def close(self) -> None:
+        """Release what the buckets hold: nothing in memory (the Redis kind closes its pool)."""

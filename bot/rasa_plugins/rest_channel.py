@@ -71,7 +71,7 @@ class RestWebhook:
         """The bot's replies as a JSON list, or a 4xx/503 error body."""
         try:
             sender, text, metadata = parse_webhook_body(body)
-            self.limits.check(sender, client_ip)
+            await self.limits.check(sender, client_ip)
             admitted = await asyncio.to_thread(self.gate.admit, sender, metadata)
         except RateLimited as error:
             refused = error_response(error.status, error.code, error.message)
@@ -118,7 +118,9 @@ class ValidatedRestInput(RestInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         blueprint = Blueprint("validated_rest_webhook", __name__)
         gate = CustomerGate.from_settings(load_settings())
-        webhook = RestWebhook(gate, CustomerRateLimits(), on_new_message)
+        webhook = RestWebhook(
+            gate, CustomerRateLimits.from_settings(load_settings()), on_new_message
+        )
         redact_text("warm up the recognizers before the first customer arrives")
 
         @blueprint.route("/", methods=["GET"])
@@ -130,7 +132,8 @@ class ValidatedRestInput(RestInput):
             return await webhook.handle(request.body, request.ip)
 
         @blueprint.listener("after_server_stop")
-        async def close_gate(*_args: Any) -> None:
+        async def close_stores(*_args: Any) -> None:
             gate.close()
+            await webhook.limits.close()
 
         return blueprint

@@ -55,6 +55,7 @@ from bot.rasa_plugins.limits import (
 )
 from bot.rasa_plugins.queue_notice import queue_notice
 from bot.rasa_plugins.rest_channel import error_response
+from bot.rasa_plugins.socket_rooms import SharedRooms, room_manager, transports
 from bot.rasa_plugins.socket_sessions import SocketSessions, issue_session_id, was_issued
 from bot.settings import KeyPurpose, load_settings
 from bot.signing import SIGNATURE_HEADER, verify
@@ -159,9 +160,12 @@ class CustomerSockets:
         self.sio.on("session_request", self.session_request, namespace=self.namespace)
         self.sio.on(user_message_evt, self.user_uttered, namespace=self.namespace)
         self.sio.on("disconnect", self.disconnect, namespace=self.namespace)
+        if isinstance(self.sio.manager, SharedRooms):
+            self.sio.manager.on_bound = self.drop_others
 
     async def _to_socket(self, sid: str, event: str, data: Any) -> None:
-        await self.sio.emit(event, data, room=sid, namespace=self.namespace)
+        """Straight to the socket: it is this process's (its event just arrived here)."""
+        await self.sio.emit(event, data, room=sid, namespace=self.namespace, ignore_queue=True)
 
     async def session_request(self, sid: str, data: object = None) -> None:
         """Join the session asked for if the server issued it and the socket may hear it;
@@ -248,7 +252,7 @@ class CustomerSockets:
                 raise InputError(400, "no_session", "Send session_request before messages.")
             text = check_text(data.get("message"))
             metadata = check_metadata(data.get(self.metadata_key))
-            self.limits.check(session_id, self._client_ip(sid))
+            await self.limits.check(session_id, self._client_ip(sid))
             admitted = await asyncio.to_thread(self.gate.admit, session_id, metadata)
         except HttpError as error:
             await self._to_socket(sid, REFUSED_EVENT, error_body(error.code, error.message))
@@ -256,7 +260,7 @@ class CustomerSockets:
         claim = admitted.get(CLAIM_FIELD)
         if claim is not None:
             self.verified[sid] = claim["id"]
-            self._keep_only(session_id, claim["id"])
+            await self._bind(session_id, claim["id"])
         redacted = redact_text(text)
         await self._to_socket(sid, ECHO_EVENT, {"text": redacted, "seq": time.time()})
         output = CountingOutput(self.sio, self.bot_message_evt)
@@ -274,21 +278,28 @@ class CustomerSockets:
             if notice is not None:
                 await output.send_text_message(session_id, notice)
 
-    def _keep_only(self, session_id: str, customer_id: int) -> None:
+    async def _bind(self, session_id: str, customer_id: int) -> None:
         """Once a session belongs to a customer, only sockets that showed that customer's
-        token stay in its room: one that joined while it was unbound hears nothing more."""
-        for other, _ in list(self.sio.manager.get_participants(self.namespace, session_id)):
+        token stay in its room: one that joined while it was unbound hears nothing more, in
+        whichever process it is."""
+        if isinstance(self.sio.manager, SharedRooms):
+            await self.sio.manager.bind(self.namespace, session_id, customer_id)
+        else:
+            self.drop_others(self.namespace, session_id, customer_id)
+
+    def drop_others(self, namespace: str, session_id: str, customer_id: int) -> None:
+        """This process's sockets in the session's room that did not show the customer's token
+        leave it."""
+        if namespace not in self.sio.manager.rooms:
+            return  # no socket of this process has connected to it
+        for other, _ in list(self.sio.manager.get_participants(namespace, session_id)):
             if self.verified.get(other) != customer_id:
-                self.sio.leave_room(other, session_id, namespace=self.namespace)
+                self.sio.leave_room(other, session_id, namespace=namespace)
                 self.sessions.leave(other)
 
     async def disconnect(self, sid: str) -> None:
         self.sessions.leave(sid)
         self.verified.pop(sid, None)
-
-    def connected(self, session_id: str) -> bool:
-        """Whether any socket is in the session's room."""
-        return bool(self.sio.manager.rooms.get(self.namespace, {}).get(session_id))
 
 
 def replayed(message: MissedMessage) -> dict[str, Any]:
@@ -316,8 +327,11 @@ class CRMSocketIOInput(SocketIOInput):
         settings = load_settings()
         agent_key = settings.key_for(KeyPurpose.AGENT_MESSAGE)
         gate = CustomerGate.from_settings(settings)
+        manager = room_manager(settings.redis_url)
         self.sio = AsyncServer(
             async_mode="sanic",
+            client_manager=manager,
+            transports=transports(manager),
             cors_allowed_origins=list(settings.allowed_origins),
             json=DepthLimitedJson,
             max_http_buffer_size=MAX_BODY_BYTES,
@@ -327,7 +341,7 @@ class CRMSocketIOInput(SocketIOInput):
             gate,
             settings.key_for(KeyPurpose.SOCKET_SESSION),
             on_new_message,
-            CustomerRateLimits(),
+            CustomerRateLimits.from_settings(settings),
             bot_message_evt=self.bot_message_evt,
             metadata_key=self.metadata_key or "metadata",
             namespace=self.namespace,
@@ -360,11 +374,12 @@ class CRMSocketIOInput(SocketIOInput):
             await self.sio.emit(
                 self.bot_message_evt, message, room=conversation_id, namespace=sockets.namespace
             )
-            return response.json({"delivered": sockets.connected(conversation_id)})
+            return response.json({"sent": True})
 
         @webhook.listener("after_server_stop")
-        async def close_gate(*_args: Any) -> None:
+        async def close_stores(*_args: Any) -> None:
             gate.close()
+            await sockets.limits.close()
 
         return webhook
 

@@ -148,65 +148,65 @@ def test_large_or_odd_metadata_is_refused(metadata: object) -> None:
     refused(check_metadata, metadata, 400, "invalid_metadata")
 
 
-def test_a_bucket_allows_its_burst_then_refills_at_its_rate() -> None:
+async def test_a_bucket_allows_its_burst_then_refills_at_its_rate() -> None:
     clock = Clock()
     limiter = RateLimiter(rate_per_s=2.0, burst=3, clock=clock)
     for _ in range(3):
-        limiter.check("c1")
+        await limiter.check("c1")
     with pytest.raises(RateLimited) as caught:
-        limiter.check("c1")
+        await limiter.check("c1")
     assert (caught.value.status, caught.value.code, caught.value.retry_after) == (
         429,
         "rate_limited",
         1,
     )
-    limiter.check("c2")
+    await limiter.check("c2")
     clock.now += 0.5
-    limiter.check("c1")
+    await limiter.check("c1")
     with pytest.raises(RateLimited):
-        limiter.check("c1")
+        await limiter.check("c1")
     clock.now += 60
     for _ in range(3):
-        limiter.check("c1")
+        await limiter.check("c1")
     with pytest.raises(RateLimited):
-        limiter.check("c1")
+        await limiter.check("c1")
 
 
-def test_refused_messages_do_not_spend_tokens() -> None:
+async def test_refused_messages_do_not_spend_tokens() -> None:
     clock = Clock()
     limiter = RateLimiter(rate_per_s=1.0, burst=1, clock=clock)
-    limiter.check("c1")
+    await limiter.check("c1")
     for _ in range(5):
         with pytest.raises(RateLimited):
-            limiter.check("c1")
+            await limiter.check("c1")
     clock.now += 1.0
-    limiter.check("c1")
+    await limiter.check("c1")
 
 
-def test_retry_after_is_whole_seconds_until_the_next_token() -> None:
+async def test_retry_after_is_whole_seconds_until_the_next_token() -> None:
     clock = Clock()
     limiter = RateLimiter(rate_per_s=0.1, burst=1, clock=clock)
-    limiter.check("c1")
+    await limiter.check("c1")
     clock.now += 2.5
     with pytest.raises(RateLimited) as caught:
-        limiter.check("c1")
+        await limiter.check("c1")
     assert caught.value.retry_after == 8
 
 
-def test_memory_is_bounded_by_forgetting_the_least_recently_seen_key() -> None:
+async def test_memory_is_bounded_by_forgetting_the_least_recently_seen_key() -> None:
     clock = Clock()
     limiter = RateLimiter(rate_per_s=1.0, burst=1, max_keys=3, clock=clock)
     for key in ("a", "b", "c"):
-        limiter.check(key)
+        await limiter.check(key)
     with pytest.raises(RateLimited):
-        limiter.check("a")
-    limiter.check("d")
+        await limiter.check("a")
+    await limiter.check("d")
     assert len(limiter) == 3
     with pytest.raises(RateLimited):
-        limiter.check("a")
-    limiter.check("b")
+        await limiter.check("a")
+    await limiter.check("b")
     for index in range(10_000):
-        limiter.check(f"flood-{index}")
+        await limiter.check(f"flood-{index}")
     assert len(limiter) == 3
 
 
@@ -218,7 +218,7 @@ def test_a_limiter_needs_a_positive_rate_burst_and_size(rate: float, burst: int,
         RateLimiter(rate, burst, keys)
 
 
-def test_customer_limits_check_the_address_then_the_conversation() -> None:
+async def test_customer_limits_check_the_address_then_the_conversation() -> None:
     clock = Clock()
     limits = CustomerRateLimits(
         per_ip=RateLimiter(*PER_IP_RATE, clock=clock),
@@ -227,11 +227,11 @@ def test_customer_limits_check_the_address_then_the_conversation() -> None:
     sender_burst = PER_SENDER_RATE[1]
     ip_burst = PER_IP_RATE[1]
     for _ in range(sender_burst):
-        limits.check("c1", "10.0.0.1")
+        await limits.check("c1", "10.0.0.1")
     with pytest.raises(RateLimited):
-        limits.check("c1", "10.0.0.1")
+        await limits.check("c1", "10.0.0.1")
     for index in range(ip_burst - sender_burst - 1):
-        limits.check(f"other-{index}", "10.0.0.1")
+        await limits.check(f"other-{index}", "10.0.0.1")
     with pytest.raises(RateLimited):
-        limits.check("fresh", "10.0.0.1")
-    limits.check("fresh", "10.0.0.2")
+        await limits.check("fresh", "10.0.0.1")
+    await limits.check("fresh", "10.0.0.2")

@@ -33,7 +33,7 @@ class Wire:
     """A socket.io server whose packets are kept per socket instead of being sent."""
 
     def __init__(self, store: CRMStore) -> None:
-        self.sio = AsyncServer(async_mode="asgi")
+        self.sio = self.make_server()
         self.sent: dict[str, list[tuple[str, object]]] = {}
         self.sio._send_eio_packet = self._capture
         self.received: list[UserMessage] = []
@@ -42,6 +42,9 @@ class Wire:
             self.sio, gate, SESSION_KEY, self._rasa, CustomerRateLimits()
         )
         self.sockets.register("user_uttered")
+
+    def make_server(self) -> AsyncServer:
+        return AsyncServer(async_mode="asgi")
 
     async def _capture(self, eio_sid: str, eio_packet) -> None:
         encoded = eio_packet.data

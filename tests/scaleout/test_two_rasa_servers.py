@@ -1,5 +1,7 @@
 """Two Rasa servers (each with its own action server) share conversations through PostgreSQL,
-Redis and RabbitMQ: every message lands in the CRM store once, in the conversation's order.
+Redis and RabbitMQ: every message lands in the CRM store once, in the conversation's order; a
+widget's socket on one server hears what the other sends its room; a customer's rate limit is
+one budget over both servers.
 
 The stores: PostgreSQL for the tracker and the CRM (one database of the test's own), Redis as
 Rasa's lock store (so two servers never run the same conversation at once), RabbitMQ between
@@ -11,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -22,7 +25,12 @@ from sqlalchemy import create_engine, text
 
 from bot.outbox.amqp import dead_queue
 from bot.outbox.status import outbox_status
+from bot.rasa_plugins.limits import PER_SENDER_RATE
+from bot.settings import KeyPurpose
+from bot.signing import SIGNATURE_HEADER, sign
+from tests.e2e.conftest import http
 from tests.faults.harness import Stack, base_env, eventually, postgres_databases, running_stack
+from tests.faults.widget import Widget, until
 
 pytestmark = pytest.mark.e2e
 AMQP_URL = "amqp://guest:guest@127.0.0.1:5672/"
@@ -62,6 +70,7 @@ def two_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             CRM_REDIS_URL=REDIS_URL,
             CRM_AMQP_URL=AMQP_URL,
             CRM_AMQP_QUEUE=queue,
+            CRM_RASA_WORKERS="1",
         )
         try:
             with running_stack(var_dir, env, rasa_servers=2) as stack:
@@ -133,3 +142,49 @@ def test_interleaved_turns_on_two_rasa_servers_are_stored_once_in_order(
     eventually(all_stored_once_in_order, timeout=STORED_S, interval=0.5)
     status = outbox_status(stack.settings)
     assert (status["backlog"], status["dead"], status["queue"]) == (0, 0, 0), status
+
+
+def post_agent_message(stack: Stack, node: int, conversation_id: str, text_: str) -> dict:
+    """What the console does to reach a widget, sent to the server `node` (signed)."""
+    body = json.dumps({"conversation_id": conversation_id, "text": text_, "agent": "Ana"}).encode()
+    signature = sign(stack.settings.key_for(KeyPurpose.AGENT_MESSAGE), body)
+    request = urllib.request.Request(
+        f"{stack.nodes[node].settings.rasa_url}/webhooks/socketio/agent_message",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json", SIGNATURE_HEADER: signature},
+    )
+    with urllib.request.urlopen(request, timeout=30) as reply:
+        return json.load(reply)
+
+
+async def test_a_widget_on_one_server_hears_what_the_other_server_sends_its_room(
+    two_servers: Stack,
+) -> None:
+    async with Widget(two_servers, None, None) as widget:
+        await widget.say("hello")
+        await until(lambda: widget.shown, 60, "the bot's answer on server 1")
+        for number in range(3):
+            sent = await asyncio.to_thread(
+                post_agent_message, two_servers, 1, widget.session_id, f"agent line {number}"
+            )
+            assert sent == {"sent": True}
+        await until(
+            lambda: {"agent line 0", "agent line 1", "agent line 2"} <= set(widget.texts()),
+            30,
+            "the agent's lines sent through server 2",
+        )
+
+
+def test_a_conversations_rate_limit_is_one_budget_over_both_servers(two_servers: Stack) -> None:
+    """Each server alone would take a burst: together they must not take two."""
+    rate, burst = PER_SENDER_RATE
+    sender = f"scaleout-rate-{uuid.uuid4().hex[:8]}"
+    body = json.dumps({"sender": sender, "message": "thank you"}).encode()
+    urls = [f"{node.settings.rasa_url}/webhooks/rest/webhook" for node in two_servers.nodes]
+    with ThreadPoolExecutor(2 * burst) as pool:
+        statuses = list(
+            pool.map(lambda n: http("POST", urls[n % 2], body).status, range(2 * burst))
+        )
+    assert set(statuses) <= {200, 429}, statuses
+    assert statuses.count(429) >= burst // 2, statuses
