@@ -35,7 +35,7 @@ from rasa.core.run import (
     create_http_input_channels,
     load_agent_on_start,
 )
-from rasa.core.utils import AvailableEndpoints, number_of_sanic_workers
+from rasa.core.utils import AvailableEndpoints
 from rasa.utils.common import configure_logging_and_warnings, update_sanic_log_level
 from rasa.utils.log_utils import configure_structlog
 from sanic import Sanic, response
@@ -51,6 +51,7 @@ from bot.rasa_plugins.action_validation import install as validate_actions_with_
 from bot.rasa_plugins.applied_events import install as keep_applied_events
 from bot.rasa_plugins.dialogue_states import install as keep_dialogue_states
 from bot.rasa_plugins.graph_runner import install as run_graphs_in_order
+from bot.rasa_plugins.model_sync import install as load_models_in_every_worker
 from bot.settings import PROJECT_ROOT, Settings, load_settings
 
 CREDENTIALS = PROJECT_ROOT / "credentials.yml"
@@ -156,6 +157,8 @@ def build_app(settings: Settings, model: Path, endpoints: AvailableEndpoints) ->
     app.register_middleware(refuse_unused_routes, "request")
     app.register_middleware(refuse_foreign_models(model.parent), "request")
     app.register_middleware(add_security_headers, "response")
+    if settings.redis_url:  # several workers or servers: `PUT /model` reaches them all
+        load_models_in_every_worker(app, settings.redis_url, endpoints, model.parent, loadable)
     app.register_listener(
         partial(load_agent_on_start, str(model), endpoints, None), "before_server_start"
     )
@@ -214,7 +217,7 @@ def main(argv: list[str] | None = None) -> None:
         host=settings.bind,
         port=settings.rasa_port,
         backlog=int(os.environ.get(ENV_SANIC_BACKLOG, "100")),
-        workers=number_of_sanic_workers(endpoints.lock_store),
+        workers=settings.rasa_workers,
     )
 
 

@@ -13,14 +13,49 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import redis
+
 from bot.endpoints import write_endpoints
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT, Settings, load_settings
 from bot.setup import ADMIN_USERNAME, prepare_store
 from bot.training import ensure_model, labels_dir
 
 STARTUP_TIMEOUT_S = 600
 NOT_WAITED_FOR = frozenset({"outbox"})
 STOP_GRACE_S = 15
+LOCAL_REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_PROBE_TIMEOUT_S = 1.0
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=REDIS_PROBE_TIMEOUT_S)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except redis.RedisError:
+        return False
+
+
+def with_local_redis(settings: Settings) -> Settings:
+    """`crm run` on a machine with Redis uses every core: when neither CRM_REDIS_URL nor
+    CRM_RASA_WORKERS says otherwise and a Redis answers on this machine, the processes it
+    starts coordinate through it (set in the environment they inherit)."""
+    if settings.redis_url or "CRM_RASA_WORKERS" in os.environ:
+        return settings
+    if not redis_answers(LOCAL_REDIS_URL):
+        return settings
+    os.environ["CRM_REDIS_URL"] = LOCAL_REDIS_URL
+    return load_settings()
+
+
+def describe_rasa(settings: Settings) -> str:
+    if settings.rasa_workers > 1:
+        return f"{settings.rasa_workers} processes, coordinated through {settings.redis_url}"
+    if settings.redis_url:
+        return "one process (CRM_RASA_WORKERS=1)"
+    return "one process: no Redis at 127.0.0.1:6379 (set CRM_REDIS_URL to use every core)"
 
 
 def service_commands(model: Path, endpoints: Path, drain: bool = False) -> dict[str, list[str]]:
@@ -106,6 +141,7 @@ def wait_healthy(
 
 def run(settings: Settings, import_csv: Path | None = None) -> int:
     started = time.monotonic()
+    settings = with_local_redis(settings)
     _, new_password = prepare_store(settings)
     endpoints = write_endpoints(settings, settings.var_dir / "endpoints.yml")
     model = ensure_model(import_csv=import_csv, labels=labels_dir(settings.var_dir))
@@ -125,6 +161,7 @@ def run(settings: Settings, import_csv: Path | None = None) -> int:
             print("  demo site              off; start with CRM_DEMO_SITE=1 to serve it")
         print(f"  health                 {settings.console_url}/healthz")
         print(f"  REST channel           {settings.rasa_url}/webhooks/rest/webhook")
+        print(f"  Rasa server            {describe_rasa(settings)}")
         print(f"  action server          {settings.action_url}/health")
         if new_password:
             print(f"  staff login            {ADMIN_USERNAME} / {new_password}  (shown only once)")

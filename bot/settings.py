@@ -58,6 +58,10 @@ class Settings:
     """When the team works, for the business-hours response and handling times:
     `DAYS HH:MM-HH:MM ZONE` (`CRM_BUSINESS_HOURS`), checked when the settings load."""
     amqp_queue: str = "crm_events"
+    rasa_workers: int = 1
+    """Rasa server processes on the one port (`CRM_RASA_WORKERS`); more than one needs Redis,
+    which carries their turn locks, socket.io rooms, rate limits and model loads. Default: one
+    a core with Redis, else one."""
     """The durable RabbitMQ queue the outboxes publish to (`CRM_AMQP_QUEUE`)."""
     retention_days: int = DEFAULT_RETENTION_DAYS
     """The `retention` job deletes conversations that ended longer ago than this, everywhere
@@ -158,6 +162,7 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     database_url = env.get("CRM_DATABASE_URL", f"sqlite:///{var_dir / 'crm.sqlite3'}")
     tracker_url = env.get("RASA_TRACKER_URL") or _default_tracker_url(database_url, var_dir)
     console_port = _port(env, "CONSOLE_PORT", 8080)
+    redis_url = env.get("CRM_REDIS_URL") or None
     return Settings(
         database_url=database_url,
         tracker_url=tracker_url,
@@ -168,7 +173,8 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         var_dir=var_dir,
         secret_key=_secret_key(env, var_dir),
         admin_password=env.get("CRM_ADMIN_PASSWORD") or None,
-        redis_url=env.get("CRM_REDIS_URL") or None,
+        redis_url=redis_url,
+        rasa_workers=_rasa_workers(env, redis_url),
         amqp_url=env.get("CRM_AMQP_URL") or None,
         amqp_queue=env.get("CRM_AMQP_QUEUE", "").strip() or "crm_events",
         allowed_origins=_origins(env, console_port),
@@ -189,6 +195,17 @@ def _default_tracker_url(database_url: str, var_dir: Path) -> str:
     if database_url.startswith("sqlite"):
         return f"sqlite:///{var_dir / 'tracker.sqlite3'}"
     return database_url
+
+
+def _rasa_workers(env: dict[str, str], redis_url: str | None) -> int:
+    """Every core when Redis can coordinate the processes; one process cannot use two."""
+    workers = _positive_int(env, "CRM_RASA_WORKERS", (os.cpu_count() or 1) if redis_url else 1)
+    if workers > 1 and not redis_url:
+        raise SystemExit(
+            f"CRM_RASA_WORKERS={workers} needs CRM_REDIS_URL: several Rasa processes share "
+            "their turn locks, socket.io rooms and rate limits through Redis"
+        )
+    return workers
 
 
 def _positive_int(env: dict[str, str], name: str, default: int) -> int:

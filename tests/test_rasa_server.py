@@ -74,8 +74,9 @@ def test_the_consoles_jwt_is_a_short_lived_admin_token() -> None:
         jwt.decode(token, "a-secret-of-thirty-two-bytes-or-more", algorithms=[API_JWT_ALGORITHM])
 
 
-def test_a_jwt_rasa_cannot_verify_is_a_401_not_a_500(tmp_path) -> None:
+def test_a_jwt_rasa_cannot_verify_is_a_401_not_a_500(tmp_path, monkeypatch) -> None:
     """sanic-jwt lets an `alg: none` token's InvalidAlgorithmError out of Rasa's check."""
+    monkeypatch.setattr(Sanic, "test_mode", True)  # other tests built an app of this name
     settings = load_settings({"CRM_VAR_DIR": str(tmp_path), "CRM_SECRET_KEY": "master"})
     app = build_app(settings, tmp_path / "model.tar.gz", AvailableEndpoints())
     none_token = jwt.encode({"user": {"username": "x", "role": "admin"}}, None, algorithm="none")

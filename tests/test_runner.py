@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.runner import _started, service_commands
+from bot import runner
+from bot.runner import _started, describe_rasa, service_commands, with_local_redis
 from bot.settings import KeyPurpose, load_settings
 
 
@@ -93,3 +94,33 @@ def test_a_start_waits_for_the_processes_but_not_for_an_old_outbox(health_server
     assert not _started(settings)
     health_server.reply = (503, {"components": {}})
     assert not _started(settings)
+
+
+@pytest.fixture
+def plain_env(tmp_path, monkeypatch) -> None:
+    """`crm run`'s environment with nothing said about Redis or workers."""
+    monkeypatch.setenv("CRM_VAR_DIR", str(tmp_path))
+    monkeypatch.setenv("CRM_SECRET_KEY", "master")
+    monkeypatch.delenv("CRM_REDIS_URL", raising=False)
+    monkeypatch.delenv("CRM_RASA_WORKERS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+
+
+def test_a_run_uses_every_core_through_the_local_redis_when_one_answers(plain_env) -> None:
+    settings = with_local_redis(load_settings())
+    assert (settings.redis_url, settings.rasa_workers) == (runner.LOCAL_REDIS_URL, 2)
+    assert load_settings().redis_url == runner.LOCAL_REDIS_URL, "the started processes inherit it"
+    assert describe_rasa(settings) == f"2 processes, coordinated through {runner.LOCAL_REDIS_URL}"
+
+
+def test_a_run_without_redis_keeps_one_rasa_process_and_says_why(plain_env, monkeypatch) -> None:
+    monkeypatch.setattr(runner, "LOCAL_REDIS_URL", "redis://127.0.0.1:1/0")
+    settings = with_local_redis(load_settings())
+    assert (settings.redis_url, settings.rasa_workers) == (None, 1)
+    assert "no Redis at" in describe_rasa(settings)
+
+
+def test_a_run_told_its_workers_probes_nothing(plain_env, monkeypatch) -> None:
+    monkeypatch.setenv("CRM_RASA_WORKERS", "1")
+    settings = with_local_redis(load_settings())
+    assert (settings.redis_url, settings.rasa_workers) == (None, 1)

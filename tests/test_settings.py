@@ -116,3 +116,19 @@ def test_the_var_folder_is_private_even_with_a_given_master_secret(tmp_path) -> 
 
     assert mode(tmp_path / "new") == 0o700
     assert mode(tmp_path / "old") == 0o700
+
+
+def test_rasa_uses_every_core_only_when_redis_can_coordinate_its_processes(
+    tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setattr("os.cpu_count", lambda: 4)
+    assert settings_in(tmp_path).rasa_workers == 1
+    redis = "redis://127.0.0.1:6379/3"
+    assert settings_in(tmp_path, CRM_REDIS_URL=redis).rasa_workers == 4
+    assert settings_in(tmp_path, CRM_REDIS_URL=redis, CRM_RASA_WORKERS="1").rasa_workers == 1
+    assert settings_in(tmp_path, CRM_RASA_WORKERS="1").rasa_workers == 1
+    with pytest.raises(SystemExit, match="CRM_RASA_WORKERS=2 needs CRM_REDIS_URL"):
+        settings_in(tmp_path, CRM_RASA_WORKERS="2")
+    for wrong in ("0", "two", "-1"):
+        with pytest.raises(SystemExit, match="CRM_RASA_WORKERS must be a positive whole number"):
+            settings_in(tmp_path, CRM_REDIS_URL=redis, CRM_RASA_WORKERS=wrong)

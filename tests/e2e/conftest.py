@@ -1,4 +1,5 @@
-"""Starts the real stack once per session: Rasa server, action server and console."""
+"""Starts the real stack once per session: Rasa server (two processes, as `make run` starts
+it where Redis answers), action server and console."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import redis
 
 from bot.endpoints import write_endpoints
 from bot.runner import start_services, stop_services, wait_healthy
@@ -22,6 +24,7 @@ from bot.training import ensure_model
 
 ADMIN_PASSWORD = "e2e-admin-password"
 RATE_LIMIT_RETRIES = 10
+E2E_REDIS_URL = "redis://127.0.0.1:6379/10"
 
 
 def free_port() -> int:
@@ -90,7 +93,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "ACTION_PORT": str(free_port()),
         "CONSOLE_PORT": str(free_port()),
         "CRM_DEMO_SITE": "1",  # the browser test chats on the demo page
+        # As `make run` starts it on a machine with Redis: two Rasa processes on one port.
+        "CRM_REDIS_URL": E2E_REDIS_URL,
+        "CRM_RASA_WORKERS": "2",
     }
+    redis.Redis.from_url(E2E_REDIS_URL).flushdb()  # this suite's own database
     settings = load_settings(env)
     engine, _ = prepare_store(settings)
     engine.dispose()
