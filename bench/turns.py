@@ -18,6 +18,10 @@ more load run (bench.rasa_profile). Finally the product's CRM store is checked: 
 customer message the bench sent and the product answered, stored once. The report goes to
 docs/bench/turns.md (`--out`), the raw figures to var/bench/turns/. `--train` also times
 training the whole bot from scratch.
+
+The product runs as `make run` starts it on a machine with Redis: one Rasa process a core,
+coordinated through Redis (`--redis`, a database of the bench's own; `--workers`, default one
+a core). `--redis none` starts one Rasa process, as on a machine without Redis.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from contextlib import ExitStack
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+import redis
 
 from bench.common import ROOT, cpu_model, write_outputs
 from bench.product import Product, started
@@ -95,16 +101,25 @@ def train_from_scratch(tree: Path, models_dir: Path) -> float:
         return time.monotonic() - started
 
 
+def product_env(redis_url: str, workers: int | None) -> dict[str, str]:
+    """The product's settings for the bench: jobs off; Redis and workers as asked."""
+    env = {"CRM_JOB_SCHEDULE": "off"}
+    if redis_url != "none":
+        redis.Redis.from_url(redis_url).flushdb()  # the bench's own database: no old locks
+        env["CRM_REDIS_URL"] = redis_url
+    if workers is not None:
+        env["CRM_RASA_WORKERS"] = str(workers)
+    return env
+
+
 def start_product(
-    stack: ExitStack, tree: Path, model: Path, var_dir: Path, notes: list[str]
+    stack: ExitStack, tree: Path, model: Path, var_dir: Path, env: dict[str, str], notes: list[str]
 ) -> Product:
     """The tree's product; retried a minute later if it does not start (the tree may be in
     the middle of someone's edit)."""
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
-            return stack.enter_context(
-                started("product", tree, model, var_dir, {"CRM_JOB_SCHEDULE": "off"})
-            )
+            return stack.enter_context(started("product", tree, model, var_dir, env))
         except RuntimeError as error:
             notes.append(f"the product did not start (attempt {attempt}): {error}")
             print(notes[-1], flush=True)
@@ -165,6 +180,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="the product's source tree (default: this one); a `git worktree` of an older"
         " commit measures the product before a change",
     )
+    parser.add_argument(
+        "--redis",
+        default="redis://127.0.0.1:6379/12",
+        help="the product's Redis (emptied first), or `none` for one Rasa process",
+    )
+    parser.add_argument("--workers", type=int, help="Rasa processes (default: one a core)")
     parser.add_argument("--stock-dir", type=Path, default=CACHE)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "bench" / "turns.md")
     parser.add_argument("--raw", type=Path, default=ROOT / "var" / "bench" / "turns")
@@ -197,7 +218,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         result["train_s"] = train_from_scratch(args.tree, var_dir / "models")
     spec = Load(args.customers, args.turns, args.duration, args.max_messages, args.timeout)
     with ExitStack() as stack:
-        product = start_product(stack, args.tree, args.model, var_dir / "product", result["notes"])
+        env = product_env(args.redis, args.workers)
+        product = start_product(
+            stack, args.tree, args.model, var_dir / "product", env, result["notes"]
+        )
         credentials = (
             with_socketio(project, var_dir / "stock" / "credentials.yml")
             if "socketio" in channels
@@ -306,8 +330,14 @@ def long_mode(
 def profile(
     py_spy: Path, pids: dict[str, int], url: str, spec: Load, prefix: str, var_dir: Path
 ) -> tuple[dict[str, Any], list[Sample]]:
-    """One more REST load run of the product with each Rasa server sampled by py-spy."""
-    servers = {name: pid for name, pid in pids.items() if name.startswith("rasa")}
+    """One more REST load run of the product with each Rasa process sampled by py-spy (with
+    several workers, each worker: the process we started only supervises them)."""
+    servers = {
+        name: pid
+        for service, parent in pids.items()
+        if service.startswith("rasa")
+        for name, pid in rasa_processes(service, parent).items()
+    }
     started_at = time.monotonic()
     with ExitStack() as stack:
         raws = {
@@ -330,6 +360,16 @@ def profile(
         shares["busy_%"] = round(100 * shares["busy_samples"] / (RATE_HZ * seconds), 1)
         out[name] = shares
     return out, run
+
+
+def rasa_processes(name: str, pid: int) -> dict[str, int]:
+    """The Rasa server's worker processes by name (`rasa-worker1`, ...), or the server itself
+    when it serves alone."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    workers = [int(child) for child in children.read_text().split()] if children.exists() else []
+    if not workers:
+        return {name: pid}
+    return {f"{name}-worker{number}": child for number, child in enumerate(workers, 1)}
 
 
 def jsonable(value: Any) -> Any:

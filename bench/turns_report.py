@@ -49,7 +49,8 @@ def header(result: Mapping[str, Any]) -> list[str]:
         f"{result['started']} UTC. Rasa {result['rasa']} for both systems.",
         "",
         f"Product: the working tree, {tree}, started as `bench/product.py` does (its own var "
-        f"dir, ports and SQLite CRM store, scheduled jobs off), model `{result['model']}`. "
+        f"dir, ports and SQLite CRM store, scheduled jobs off), {rasa_processes(s)}, "
+        f"model `{result['model']}`. "
         f"Stock: `rasa init --no-prompt` (`{result['stock_model']}`), served by `rasa run` "
         "with its REST channel, in-memory tracker and lock stores, no action server"
         + (
@@ -239,6 +240,15 @@ def training_line(result: Mapping[str, Any]) -> list[str]:
         f" (`bot.training.ensure_model(force=True)` in the product's tree with an empty"
         f" `RASA_CACHE_DIRECTORY`): {seconds:.0f} s.",
     ]
+
+
+def rasa_processes(settings: dict[str, Any]) -> str:
+    """How the product's Rasa server ran (older raw files lack the settings: one process)."""
+    redis_url = settings.get("redis", "none")
+    if redis_url == "none":
+        return "one Rasa process"
+    workers = settings.get("workers") or "one a core"
+    return f"Rasa processes: {workers}, coordinated through Redis (`{redis_url}`)"
 
 
 def markdown(result: Mapping[str, Any]) -> str:

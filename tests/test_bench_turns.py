@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import subprocess
 import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from bench.product import Product
-from bench.turns import summary
+from bench.turns import product_env, rasa_processes, summary
 from bench.turns_checks import crm_check, log_problems
 from bench.turns_figures import (
     CONNECTION,
@@ -427,3 +429,31 @@ def test_report_gives_the_training_time_only_when_it_was_measured() -> None:
     data["train_s"] = 61.4
     assert "no model and no cached component reused" in markdown(data)
     assert ": 61 s." in markdown(data)
+
+
+def test_the_profile_samples_each_rasa_worker_or_the_lone_server() -> None:
+    lone = subprocess.Popen(["sleep", "30"])
+    master = subprocess.Popen(["sh", "-c", "sleep 30 & sleep 30 & wait"])
+    try:
+        assert rasa_processes("rasa", lone.pid) == {"rasa": lone.pid}
+        deadline = time.monotonic() + 5
+        while len(workers := rasa_processes("rasa", master.pid)) < 2:
+            assert time.monotonic() < deadline, workers
+            time.sleep(0.05)
+        assert set(workers) == {"rasa-worker1", "rasa-worker2"}
+        assert master.pid not in workers.values()
+    finally:
+        for process in (lone, master):
+            process.kill()
+            process.wait()
+
+
+def test_the_product_runs_as_make_run_starts_it_unless_told_otherwise() -> None:
+    assert product_env("none", None) == {"CRM_JOB_SCHEDULE": "off"}
+    assert product_env("none", 1) == {"CRM_JOB_SCHEDULE": "off", "CRM_RASA_WORKERS": "1"}
+    url = "redis://127.0.0.1:6379/9"  # a database no other test or bench uses
+    left_over = redis.Redis.from_url(url)
+    left_over.set("crm:lock:left-over", "1")
+    assert product_env(url, None) == {"CRM_JOB_SCHEDULE": "off", "CRM_REDIS_URL": url}
+    assert left_over.dbsize() == 0, "no lock of an earlier run is left to wait on"
+    left_over.close()
