@@ -29,7 +29,11 @@ REDIS_PROBE_TIMEOUT_S = 1.0
 
 def redis_answers(url: str) -> bool:
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=REDIS_PROBE_TIMEOUT_S)
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=REDIS_PROBE_TIMEOUT_S,
+            socket_timeout=REDIS_PROBE_TIMEOUT_S,
+        )
         try:
             return bool(client.ping())
         finally:

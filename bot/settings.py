@@ -197,9 +197,15 @@ def _default_tracker_url(database_url: str, var_dir: Path) -> str:
     return database_url
 
 
+MAX_DEFAULT_WORKERS = 4
+"""Each Rasa process holds the model and both encoders (about 1.2 GB): a big machine gets four
+unless CRM_RASA_WORKERS asks for more."""
+
+
 def _rasa_workers(env: dict[str, str], redis_url: str | None) -> int:
     """Every core when Redis can coordinate the processes; one process cannot use two."""
-    workers = _positive_int(env, "CRM_RASA_WORKERS", (os.cpu_count() or 1) if redis_url else 1)
+    default = min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS) if redis_url else 1
+    workers = _positive_int(env, "CRM_RASA_WORKERS", default)
     if workers > 1 and not redis_url:
         raise SystemExit(
             f"CRM_RASA_WORKERS={workers} needs CRM_REDIS_URL: several Rasa processes share "

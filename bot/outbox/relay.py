@@ -25,6 +25,9 @@ FIRST_BACKOFF_S = 0.2
 MAX_BACKOFF_S = 5.0
 DEAD_AFTER_ATTEMPTS = 3
 IDLE_WAKE_S = 5.0
+IDLE_POLL_S = 0.1
+"""How soon an idle relay looks again: other processes (Sanic workers) append to the same file
+and cannot wake this one, so their entries wait at most this long."""
 """An idle relay looks at its file this often even without an append (belt and braces)."""
 REPORT_EVERY_S = 30.0
 CLOSE_FLUSH_S = 5.0
@@ -112,7 +115,7 @@ class Relay(threading.Thread):
         self.outbox.appended.clear()
         entries = self.outbox.head()
         if not entries:
-            self.outbox.appended.wait(IDLE_WAKE_S)
+            self.outbox.appended.wait(IDLE_POLL_S)
             return
         done: list[int] = []
         try:

@@ -148,7 +148,9 @@ class ModelSync:
                 await pubsub.subscribe(self.channel)
                 async for message in pubsub.listen():
                     await self.handle(message["data"])
-            except (RedisError, OSError) as error:
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a bad announcement must not end the listener
                 logger.warning("model announcements: %s; subscribing again", error)
                 await asyncio.sleep(RETRY_S)
             finally:
@@ -162,7 +164,9 @@ class ModelSync:
                 if latest := await self.client.get(self.latest_key):
                     await self.handle(latest)
                 await self.register()
-            except (RedisError, OSError) as error:
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # a bad announcement must not end the heartbeat
                 logger.warning("model registration: %s", error)
             await asyncio.sleep(HEARTBEAT_S)
 

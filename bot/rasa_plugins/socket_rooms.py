@@ -15,9 +15,11 @@ request anew and could reach a process that does not hold its session.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+from redis.exceptions import RedisError
 from socketio import AsyncManager, AsyncRedisManager
 from sqlalchemy.engine import make_url
 
@@ -34,6 +36,26 @@ class SharedRooms(AsyncRedisManager):
     def __init__(self, url: str, channel: str, on_bound: OnBound | None = None) -> None:
         super().__init__(url, channel=channel)
         self.on_bound = on_bound
+
+    async def _publish(self, data: dict[str, Any]) -> None:
+        """As JSON: python-socketio 5.9 pickles, and unpickling what arrives would run any
+        code a Redis client published."""
+        payload = json.dumps(data)
+        try:
+            await self.redis.publish(self.channel, payload)
+        except RedisError:
+            self._redis_connect()  # a new connection, once, as python-socketio does
+            await self.redis.publish(self.channel, payload)
+
+    async def _listen(self) -> AsyncIterator[dict[str, Any]]:
+        """Only JSON objects reach the dispatcher (a dict is never unpickled)."""
+        async for raw in super()._listen():
+            try:
+                message = json.loads(raw)
+            except (TypeError, ValueError):
+                continue
+            if isinstance(message, dict):
+                yield message
 
     async def bind(self, namespace: str, room: str, customer_id: int) -> None:
         """Tell every process, this one included, that `room` belongs to `customer_id`."""

@@ -5,6 +5,7 @@ the sockets of every process that showed no token for it, before anything said a
 from __future__ import annotations
 
 import asyncio
+import pickle
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -125,3 +126,23 @@ async def test_a_binding_reaching_a_process_with_no_socket_yet_changes_nothing(
     await second.sio.emit("bot_uttered", {"text": "hi"}, room=session_id)
     await until(lambda: second.events("eio-a", "bot_uttered"), "the answer")
     assert second.in_room(session_id) == {owner}
+
+
+async def test_a_pickle_published_on_the_channel_is_never_unpickled(
+    two_processes, tmp_path
+) -> None:
+    first, second = two_processes
+    marker = tmp_path / "ran"
+
+    class Payload:
+        def __reduce__(self):
+            return (marker.write_text, ("code ran",))
+
+    client = redis.Redis.from_url(REDIS_URL)
+    client.publish(first.channel, pickle.dumps(Payload()))
+    socket = first.connect("eio-1")
+    session_id = await first.session(socket, "eio-1")
+    await second.sio.emit("bot_uttered", {"text": "after the pickle"}, room=session_id)
+    await until(lambda: first.events("eio-1", "bot_uttered"), "the emit after it")
+    client.close()
+    assert not marker.exists()
