@@ -105,7 +105,8 @@ def product_env(redis_url: str, workers: int | None) -> dict[str, str]:
     """The product's settings for the bench: jobs off; Redis and workers as asked."""
     env = {"CRM_JOB_SCHEDULE": "off"}
     if redis_url != "none":
-        redis.Redis.from_url(redis_url).flushdb()  # the bench's own database: no old locks
+        with redis.Redis.from_url(redis_url) as client:
+            client.flushdb()  # the bench's own database: no old locks
         env["CRM_REDIS_URL"] = redis_url
     if workers is not None:
         env["CRM_RASA_WORKERS"] = str(workers)

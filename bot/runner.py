@@ -59,7 +59,7 @@ def describe_rasa(settings: Settings) -> str:
         return f"{settings.rasa_workers} processes, coordinated through {settings.redis_url}"
     if settings.redis_url:
         return "one process (CRM_RASA_WORKERS=1)"
-    return "one process: no Redis at 127.0.0.1:6379 (set CRM_REDIS_URL to use every core)"
+    return f"one process: no Redis at {LOCAL_REDIS_URL} (set CRM_REDIS_URL to use every core)"
 
 
 def service_commands(model: Path, endpoints: Path, drain: bool = False) -> dict[str, list[str]]:

@@ -58,11 +58,11 @@ class Settings:
     """When the team works, for the business-hours response and handling times:
     `DAYS HH:MM-HH:MM ZONE` (`CRM_BUSINESS_HOURS`), checked when the settings load."""
     amqp_queue: str = "crm_events"
+    """The durable RabbitMQ queue the outboxes publish to (`CRM_AMQP_QUEUE`)."""
     rasa_workers: int = 1
     """Rasa server processes on the one port (`CRM_RASA_WORKERS`); more than one needs Redis,
     which carries their turn locks, socket.io rooms, rate limits and model loads. Default: one
-    a core with Redis, else one."""
-    """The durable RabbitMQ queue the outboxes publish to (`CRM_AMQP_QUEUE`)."""
+    a core (at most MAX_DEFAULT_WORKERS) with Redis, else one."""
     retention_days: int = DEFAULT_RETENTION_DAYS
     """The `retention` job deletes conversations that ended longer ago than this, everywhere
     (`CRM_RETENTION_DAYS`, a positive whole number of days)."""

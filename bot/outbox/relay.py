@@ -25,10 +25,10 @@ FIRST_BACKOFF_S = 0.2
 MAX_BACKOFF_S = 5.0
 DEAD_AFTER_ATTEMPTS = 3
 IDLE_WAKE_S = 5.0
+"""A relay waiting for another to release the file's lock tries again this often."""
 IDLE_POLL_S = 0.1
 """How soon an idle relay looks again: other processes (Sanic workers) append to the same file
 and cannot wake this one, so their entries wait at most this long."""
-"""An idle relay looks at its file this often even without an append (belt and braces)."""
 REPORT_EVERY_S = 30.0
 CLOSE_FLUSH_S = 5.0
 """On a clean stop the relay gets this long to deliver what is left; the rest stays on disk."""

@@ -117,10 +117,9 @@ class ValidatedRestInput(RestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         blueprint = Blueprint("validated_rest_webhook", __name__)
-        gate = CustomerGate.from_settings(load_settings())
-        webhook = RestWebhook(
-            gate, CustomerRateLimits.from_settings(load_settings()), on_new_message
-        )
+        settings = load_settings()
+        gate = CustomerGate.from_settings(settings)
+        webhook = RestWebhook(gate, CustomerRateLimits.from_settings(settings), on_new_message)
         redact_text("warm up the recognizers before the first customer arrives")
 
         @blueprint.route("/", methods=["GET"])
