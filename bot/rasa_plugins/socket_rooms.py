@@ -16,12 +16,15 @@ request anew and could reach a process that does not hold its session.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from redis.exceptions import RedisError
 from socketio import AsyncManager, AsyncRedisManager
 from sqlalchemy.engine import make_url
+
+logger = logging.getLogger(__name__)
 
 ROOM_BOUND = "crm:room-bound"
 """The internal message's event name; it is handled by the manager, never sent to a client."""
@@ -39,13 +42,17 @@ class SharedRooms(AsyncRedisManager):
 
     async def _publish(self, data: dict[str, Any]) -> None:
         """As JSON: python-socketio 5.9 pickles, and unpickling what arrives would run any
-        code a Redis client published."""
+        code a Redis client published. A failure is retried once on a new connection, then
+        logged, as python-socketio does: raising would fail the turn whose answer this is,
+        and Rasa would not save it (the widget gets the answer replayed when it reconnects)."""
         payload = json.dumps(data)
-        try:
-            await self.redis.publish(self.channel, payload)
-        except RedisError:
-            self._redis_connect()  # a new connection, once, as python-socketio does
-            await self.redis.publish(self.channel, payload)
+        for attempt in range(2):
+            try:
+                await self.redis.publish(self.channel, payload)
+                return
+            except RedisError as error:
+                logger.error("socket.io emit not published (attempt %d): %r", attempt + 1, error)
+                self._redis_connect()
 
     async def _listen(self) -> AsyncIterator[dict[str, Any]]:
         """Only JSON objects reach the dispatcher (a dict is never unpickled)."""

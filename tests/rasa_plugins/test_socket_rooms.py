@@ -146,3 +146,10 @@ async def test_a_pickle_published_on_the_channel_is_never_unpickled(
     await until(lambda: first.events("eio-1", "bot_uttered"), "the emit after it")
     client.close()
     assert not marker.exists()
+
+
+async def test_an_emit_redis_does_not_take_is_logged_not_raised_into_the_turn(caplog) -> None:
+    rooms = SharedRooms("redis://127.0.0.1:1/0", "test-socket-rooms:unreachable")
+    await rooms.emit("bot_uttered", {"text": "lost"}, room="any-session")  # does not raise
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 2 and all("socket.io emit not published" in e for e in errors)
